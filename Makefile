@@ -1,0 +1,70 @@
+# livenessd: build, fetch the models, run, test.
+# The two set-up commands on a fresh Debian machine with Go: `make run` and `make test`.
+
+GO      ?= go
+BIN     := bin/livenessd
+# onnxruntime_go loads libonnxruntime.so.1 with dlopen, which needs cgo (but
+# no ONNX Runtime headers or library at link time).
+export CGO_ENABLED := 1
+
+# Photos analysed by `make run`; override with `make run RUN_IMAGES="a.jpg b.png"`.
+SAMPLES_DIR ?= ../shared/testdata/samples
+RUN_IMAGES  ?= $(sort $(wildcard $(SAMPLES_DIR)/*.jpg $(SAMPLES_DIR)/*.jpeg $(SAMPLES_DIR)/*.png))
+
+# Go files to format-check: all of them except anything in the model cache.
+GOFILES = $(shell find . -path ./.git -prune -o -path ./models/cache -prune -o -name '*.go' -print)
+
+.DEFAULT_GOAL := help
+.PHONY: help check-tools build models run test bench fmt fmt-check vet clean distclean
+
+help: ## list the targets
+	@echo 'usage: make <target>'
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+check-tools: ## check that go, gcc and npm are on PATH
+	@missing=0; \
+	if ! command -v $(GO) >/dev/null 2>&1; then \
+	  echo "missing: go. Install Go 1.26 from https://go.dev/dl/ (e.g. into /usr/local/go) and add /usr/local/go/bin to PATH." >&2; missing=1; \
+	fi; \
+	if ! command -v gcc >/dev/null 2>&1; then \
+	  echo "missing: gcc (cgo needs it to build the ONNX Runtime binding)." >&2; missing=1; \
+	fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+	  echo "missing: npm (it fetches the ONNX Runtime library, onnxruntime-node)." >&2; missing=1; \
+	fi; \
+	if [ $$missing = 1 ]; then \
+	  echo "On Debian/Ubuntu: apt-get install -y gcc npm" >&2; exit 1; \
+	fi
+
+build: ## build bin/livenessd
+	$(GO) build -o $(BIN) ./cmd/livenessd
+
+models: check-tools build ## fetch ONNX Runtime and the models into models/cache (sha256-verified; cache hits are silent)
+	@$(BIN) fetch >/dev/null
+
+# serve arrives with the REST API issue; until then run analyses the sample photos
+run: models ## fetch, then analyse the sample photos (one JSON line each)
+	$(BIN) analyze $(or $(RUN_IMAGES),$(error no photos in $(SAMPLES_DIR); use make run RUN_IMAGES="a.jpg b.jpg"))
+
+test: models vet fmt-check ## fetch, vet, check formatting, run every test
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench: models ## fetch, then run the inference benchmarks (200 iterations each)
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
+
+fmt: ## gofmt every Go file in place
+	@gofmt -l -w $(GOFILES)
+
+fmt-check: ## fail if any Go file is not gofmt-formatted
+	@out=$$(gofmt -l $(GOFILES)); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted (run make fmt):" >&2; echo "$$out" >&2; exit 1; fi
+
+vet: ## go vet ./...
+	$(GO) vet ./...
+
+clean: ## remove bin/ (the model cache stays)
+	rm -rf bin
+
+distclean: clean ## also remove the model cache (models/cache)
+	rm -rf models/cache

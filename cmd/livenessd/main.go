@@ -1,0 +1,50 @@
+// Command livenessd is the face liveness server and its debugging tools.
+//
+//	livenessd fetch               fetch and verify the models and ONNX Runtime
+//	livenessd analyze FILE...     print one JSON line of measurements per image
+//	livenessd compare A B         print the similarity of the faces in two images
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: livenessd <command> [flags] [args]
+
+commands:
+  fetch            fetch the ONNX Runtime library and the models into the cache, verifying sha256
+  analyze FILE...  analyse each image, one JSON object per line
+  compare A B      compare the subject faces of two images
+
+Run "livenessd <command> -h" for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run returns the process exit code: 0 on success, 2 for usage errors, 1 when
+// the command could not do its job (models unavailable, runtime not loadable).
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func([]string, io.Writer, io.Writer) int{
+		"fetch":   runFetch,
+		"analyze": runAnalyze,
+		"compare": runCompare,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "livenessd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	return cmd(args[1:], stdout, stderr)
+}

@@ -1,0 +1,99 @@
+package inference
+
+import "time"
+
+// FaceAnalysis is everything the pipeline measured on one image.
+type FaceAnalysis struct {
+	Width, Height int     // of the image as analysed (after EXIF orientation and Rotation)
+	Rotation      int     // degrees counter-clockwise the image was turned to make the face upright
+	Faces         int     // faces found above the detection threshold
+	Face          *Face   // the subject (largest face); nil when Faces == 0
+	Timings       Timings // per stage, for metrics and the benchmark
+}
+
+// Face describes the subject face.
+//
+// Sign conventions (the person's own left and right, as when told "turn your
+// head to the left"; on an unmirrored camera image the nose then moves toward
+// the image's right):
+//   - Yaw > 0: head turned to the person's left. Yaw < 0: to their right.
+//   - Pitch > 0: looking up (chin up). Pitch < 0: looking down.
+//   - Roll > 0: head tilted clockwise as seen in the image (top of the head
+//     toward the image's right).
+//
+// LeftEye is the person's own left eye (on the image's right in an
+// unmirrored photo).
+type Face struct {
+	Box       Box
+	Score     float64  // detector confidence
+	Keypoints [5]Point // YuNet: image-left eye, image-right eye, nose, image-left and image-right mouth corners
+
+	Roll, Pitch, Yaw float64 // degrees, frontal bias removed
+	LeftEye          Eye
+	RightEye         Eye
+	Mouth            Mouth
+	Mask             Mask
+	Spoof            Spoof
+	Embedding        []float32 // 128-d, L2-normalised
+}
+
+// Box is an axis-aligned rectangle in image pixels.
+type Box struct{ X, Y, W, H float64 }
+
+// Area is the box's area in square pixels.
+func (b Box) Area() float64 { return b.W * b.H }
+
+// Point is a position in image pixels.
+type Point struct{ X, Y float64 }
+
+// Eye is one eye's state. Score is the confidence in the reported state
+// (0.5..1), as in the API's left_eye_score; Openness is the raw lid gap over
+// the eye's width.
+type Eye struct {
+	Open     bool
+	Score    float64
+	Openness float64
+}
+
+// Mouth is the mouth's state. Score is the confidence in the reported state;
+// Ratio is the inner-lip gap over the mouth width.
+type Mouth struct {
+	Open  bool
+	Score float64
+	Ratio float64
+}
+
+// Mask says whether a face mask is worn. Score is the probability that it is
+// (0 when the mask model saw no face in the crop).
+type Mask struct {
+	Worn  bool
+	Score float64
+}
+
+// Spoof is the presentation-attack verdict. Score is the probability of an
+// attack (print or replay): 1 - the mean "real" probability of the two
+// MiniFASNet models.
+type Spoof struct {
+	Spoof bool
+	Score float64
+}
+
+// Timings are the wall times of each pipeline stage for one image.
+type Timings struct {
+	Prepare time.Duration // downscaling very large images
+	Detect  time.Duration
+	Mesh    time.Duration
+	Iris    time.Duration // both eyes
+	Spoof   time.Duration // both models
+	Mask    time.Duration
+	Embed   time.Duration
+	Total   time.Duration
+}
+
+// confidence turns the probability p of a state into (state, confidence in it).
+func confidence(p float64) (bool, float64) {
+	if p >= 0.5 {
+		return true, p
+	}
+	return false, 1 - p
+}

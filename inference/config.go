@@ -1,0 +1,135 @@
+package inference
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// Config sizes the worker pool and holds every decision threshold.
+type Config struct {
+	Device         Device     `yaml:"device"`
+	Workers        int        `yaml:"workers"`          // model-session sets; default one per core
+	IntraOpThreads int        `yaml:"intra_op_threads"` // threads inside one model run; default 1
+	QueueSize      int        `yaml:"queue_size"`       // images waiting for a worker before ErrBusy
+	Thresholds     Thresholds `yaml:"thresholds"`
+}
+
+// Thresholds are the numbers that turn model outputs into verdicts. Angles are
+// in degrees after the frontal bias is removed (see Face.Yaw for the signs).
+type Thresholds struct {
+	// DetectScore is YuNet's minimum face score; NMSIoU merges overlapping boxes.
+	DetectScore float64 `yaml:"detect_score"`
+	NMSIoU      float64 `yaml:"nms_iou"`
+
+	// YawBias and PitchBias are what the mesh reports for a face looking
+	// straight at the camera; they are subtracted from every measurement.
+	YawBias   float64 `yaml:"yaw_bias"`
+	PitchBias float64 `yaml:"pitch_bias"`
+
+	// TurnYaw: |yaw| at or above it is a turn to the left or right.
+	// TiltPitch: |pitch| at or above it is a look up or down.
+	// FrontYaw, FrontPitch: both |yaw| and |pitch| at or below them is frontal.
+	TurnYaw    float64 `yaml:"turn_yaw"`
+	TiltPitch  float64 `yaml:"tilt_pitch"`
+	FrontYaw   float64 `yaml:"front_yaw"`
+	FrontPitch float64 `yaml:"front_pitch"`
+
+	// An eye is closed when the iris model's lid openness is below
+	// EyeOpenness; EyeSoftness sets how fast the score saturates around it.
+	EyeOpenness float64 `yaml:"eye_openness"`
+	EyeSoftness float64 `yaml:"eye_softness"`
+
+	// The mouth is open when the inner-lip gap over the mouth width is at or
+	// above MouthRatio.
+	MouthRatio    float64 `yaml:"mouth_ratio"`
+	MouthSoftness float64 `yaml:"mouth_softness"`
+
+	// Mask: probability of a masked face at or above it. Spoof: probability
+	// of a presentation attack at or above it.
+	Mask  float64 `yaml:"mask"`
+	Spoof float64 `yaml:"spoof"`
+
+	// Similarity: cosine similarity of two embeddings at or above it is the
+	// same person.
+	Similarity float64 `yaml:"similarity"`
+}
+
+// DefaultThresholds are the starting points measured on ../shared/testdata
+// (see README "Accuracy"), not vendor-grade tuned values.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		DetectScore:   0.6,
+		NMSIoU:        0.3,
+		YawBias:       2,
+		PitchBias:     -8,
+		TurnYaw:       20,
+		TiltPitch:     15,
+		FrontYaw:      12,
+		FrontPitch:    12,
+		EyeOpenness:   0.14,
+		EyeSoftness:   0.02,
+		MouthRatio:    0.30,
+		MouthSoftness: 0.04,
+		Mask:          0.5,
+		Spoof:         0.5,
+		Similarity:    0.42,
+	}
+}
+
+// DefaultConfig runs on the best available device with one single-threaded
+// worker per core: on small CPUs that beats one multi-threaded worker because
+// these models are too small to split well.
+func DefaultConfig() Config {
+	return Config{
+		Device:         DeviceAuto,
+		Workers:        runtime.NumCPU(),
+		IntraOpThreads: 1,
+		QueueSize:      64,
+		Thresholds:     DefaultThresholds(),
+	}
+}
+
+// Validate reports every field out of range at once.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Device {
+	case DeviceAuto, DeviceCPU, DeviceCUDA:
+	default:
+		errs = append(errs, fmt.Errorf("device %q: want auto, cpu or cuda", c.Device))
+	}
+	if c.Workers < 1 || c.Workers > 256 {
+		errs = append(errs, fmt.Errorf("workers %d: want 1..256", c.Workers))
+	}
+	if c.IntraOpThreads < 1 || c.IntraOpThreads > 64 {
+		errs = append(errs, fmt.Errorf("intra_op_threads %d: want 1..64", c.IntraOpThreads))
+	}
+	if c.QueueSize < 1 {
+		errs = append(errs, fmt.Errorf("queue_size %d: want >= 1", c.QueueSize))
+	}
+	t := c.Thresholds
+	unit := map[string]float64{"detect_score": t.DetectScore, "nms_iou": t.NMSIoU, "mask": t.Mask,
+		"spoof": t.Spoof, "eye_openness": t.EyeOpenness, "mouth_ratio": t.MouthRatio}
+	for name, v := range unit {
+		if v <= 0 || v >= 1 {
+			errs = append(errs, fmt.Errorf("thresholds.%s %v: want 0 < x < 1", name, v))
+		}
+	}
+	if t.Similarity <= -1 || t.Similarity >= 1 {
+		errs = append(errs, fmt.Errorf("thresholds.similarity %v: want -1 < x < 1", t.Similarity))
+	}
+	if t.EyeSoftness <= 0 || t.MouthSoftness <= 0 {
+		errs = append(errs, errors.New("thresholds.eye_softness and mouth_softness must be > 0"))
+	}
+	angles := map[string]float64{"turn_yaw": t.TurnYaw, "tilt_pitch": t.TiltPitch,
+		"front_yaw": t.FrontYaw, "front_pitch": t.FrontPitch}
+	for name, v := range angles {
+		if v <= 0 || v >= 90 {
+			errs = append(errs, fmt.Errorf("thresholds.%s %v: want 0 < x < 90 degrees", name, v))
+		}
+	}
+	if t.FrontYaw >= t.TurnYaw || t.FrontPitch >= t.TiltPitch {
+		errs = append(errs, errors.New("thresholds: front_yaw/front_pitch must be below turn_yaw/tilt_pitch"))
+	}
+	return errors.Join(errs...)
+}

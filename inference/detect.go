@@ -1,0 +1,88 @@
+package inference
+
+import (
+	"cmp"
+	"image"
+	"math"
+	"slices"
+)
+
+// detection is one YuNet face in image coordinates.
+type detection struct {
+	box   Box
+	score float64
+	kps   [5]Point
+}
+
+var yunetStrides = [3]int{8, 16, 32}
+
+// detect runs YuNet on the image letterboxed into the top-left of its square
+// input, after shrinking the image by pad on every side (pad 0.25 puts a
+// quarter-width black border around it: tight face crops, where the face
+// fills the frame, are only found with room around them).
+func detect(m *model, img *image.NRGBA, pad float64, th Thresholds) ([]detection, error) {
+	size, _ := m.inputSize()
+	w, h := float64(img.Rect.Dx()), float64(img.Rect.Dy())
+	fullW, fullH := w*(1+2*pad), h*(1+2*pad)
+	scale := math.Min(float64(size)/fullW, float64(size)/fullH) // tensor px per image px
+	if pad == 0 && scale > 1 {
+		scale = 1 // never enlarge: small images keep their pixels and the rest is black
+	}
+	off := pad * w * scale
+	offY := pad * h * scale
+	// tensor (x,y) -> image ((x-off)/scale, (y-offY)/scale)
+	toImage := affine{A: 1 / scale, C: -off / scale, E: 1 / scale, F: -offY / scale}
+	sample(m.in(), size, size, img, toImage, m.norm(), true)
+	if err := m.run(); err != nil {
+		return nil, err
+	}
+	var dets []detection
+	for si, stride := range yunetStrides {
+		cls, obj, bbox, kps := m.out(si), m.out(3+si), m.out(6+si), m.out(9+si)
+		cols := size / stride
+		s := float64(stride)
+		for i := range cls {
+			score := math.Sqrt(clamp01(float64(cls[i])) * clamp01(float64(obj[i])))
+			if score < th.DetectScore {
+				continue
+			}
+			col, row := float64(i%cols), float64(i/cols)
+			b := bbox[i*4 : i*4+4]
+			cx, cy := (col+float64(b[0]))*s, (row+float64(b[1]))*s
+			bw, bh := math.Exp(float64(b[2]))*s, math.Exp(float64(b[3]))*s
+			d := detection{score: score}
+			x0, y0 := toImage.apply(cx-bw/2, cy-bh/2)
+			d.box = Box{X: x0, Y: y0, W: bw / scale, H: bh / scale}
+			k := kps[i*10 : i*10+10]
+			for p := range 5 {
+				d.kps[p].X, d.kps[p].Y = toImage.apply((col+float64(k[2*p]))*s, (row+float64(k[2*p+1]))*s)
+			}
+			dets = append(dets, d)
+		}
+	}
+	return nms(dets, th.NMSIoU), nil
+}
+
+// nms keeps the best-scoring box of every overlapping group, best first.
+func nms(dets []detection, iou float64) []detection {
+	slices.SortFunc(dets, func(a, b detection) int { return cmp.Compare(b.score, a.score) })
+	var kept []detection
+	for _, d := range dets {
+		if !slices.ContainsFunc(kept, func(k detection) bool { return boxIoU(k.box, d.box) > iou }) {
+			kept = append(kept, d)
+		}
+	}
+	return kept
+}
+
+func boxIoU(a, b Box) float64 {
+	ix := math.Min(a.X+a.W, b.X+b.W) - math.Max(a.X, b.X)
+	iy := math.Min(a.Y+a.H, b.Y+b.H) - math.Max(a.Y, b.Y)
+	if ix <= 0 || iy <= 0 {
+		return 0
+	}
+	inter := ix * iy
+	return inter / (a.Area() + b.Area() - inter)
+}
+
+func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }

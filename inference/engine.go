@@ -1,0 +1,197 @@
+// Package inference owns the face pipeline: decoding images, running the ONNX
+// models (detection, landmarks, eyes, anti-spoofing, mask, embedding) through
+// ONNX Runtime in a pool of workers, and turning their outputs into a
+// FaceAnalysis with verdicts under one set of Thresholds. It knows nothing of
+// HTTP, sessions or face parameters.
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/livenessd/livenessd/models"
+)
+
+var (
+	// ErrBusy means the queue is full; the caller should shed load (HTTP 503).
+	ErrBusy = errors.New("inference queue is full")
+	// ErrClosed means the engine is shutting down.
+	ErrClosed = errors.New("inference engine closed")
+)
+
+// Engine is a pool of pipelines fed from one bounded queue. It is safe for
+// concurrent use.
+type Engine struct {
+	cfg    Config
+	device Device
+	log    *slog.Logger
+
+	mu       sync.RWMutex // guards sending on jobs against Close
+	closed   bool
+	stopping atomic.Bool
+	jobs     chan job
+	wg       sync.WaitGroup
+}
+
+type job struct {
+	ctx  context.Context
+	img  *image.NRGBA
+	done chan<- result
+}
+
+type result struct {
+	fa  *FaceAnalysis
+	err error
+}
+
+// New loads ONNX Runtime and cfg.Workers complete sets of models, and starts
+// the workers. paths comes from models.Fetcher.All.
+func New(cfg Config, man *models.Manifest, paths models.Paths, log *slog.Logger) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("inference config: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := initRuntime(paths.Runtime); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, log: log, jobs: make(chan job, cfg.QueueSize)}
+	var pipes []*pipeline
+	for i := range cfg.Workers {
+		opts, used, fallback, err := sessionOptions(cfg.Device, cfg.IntraOpThreads)
+		if err != nil {
+			closeAll(pipes)
+			return nil, err
+		}
+		if fallback != nil && i == 0 {
+			log.Info("inference: CUDA unavailable, using CPU", "reason", fallback)
+		}
+		p, err := newPipeline(man, paths, opts, cfg.Thresholds)
+		opts.Destroy()
+		if err != nil {
+			closeAll(pipes)
+			return nil, err
+		}
+		e.device = used
+		pipes = append(pipes, p)
+	}
+	for _, p := range pipes {
+		e.wg.Add(1)
+		go e.work(p)
+	}
+	log.Info("inference: ready", "device", e.device, "workers", cfg.Workers,
+		"intra_op_threads", cfg.IntraOpThreads, "onnxruntime", RuntimeVersion())
+	return e, nil
+}
+
+func closeAll(pipes []*pipeline) {
+	for _, p := range pipes {
+		p.close()
+	}
+}
+
+// work owns one pipeline until the queue is closed.
+func (e *Engine) work(p *pipeline) {
+	defer e.wg.Done()
+	defer p.close()
+	for j := range e.jobs {
+		switch {
+		case e.stopping.Load():
+			j.done <- result{err: ErrClosed}
+		case j.ctx.Err() != nil:
+			j.done <- result{err: j.ctx.Err()}
+		default:
+			fa, err := p.analyze(j.img)
+			j.done <- result{fa: fa, err: err}
+		}
+	}
+}
+
+// Analyze runs the pipeline on one decoded image. It fails fast with ErrBusy
+// when the queue is full and returns ctx's error if ctx ends first.
+func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA) (*FaceAnalysis, error) {
+	done, err := e.submit(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	return wait(ctx, done)
+}
+
+// AnalyzeBatch runs several images in parallel across the pool and returns
+// their analyses in order. Either all images are queued or none is.
+func (e *Engine) AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*FaceAnalysis, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // queued jobs of a failed batch are skipped by the workers
+	dones := make([]<-chan result, len(imgs))
+	for i, img := range imgs {
+		d, err := e.submit(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		dones[i] = d
+	}
+	out := make([]*FaceAnalysis, len(imgs))
+	for i, d := range dones {
+		fa, err := wait(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("image %d: %w", i+1, err)
+		}
+		out[i] = fa
+	}
+	return out, nil
+}
+
+func (e *Engine) submit(ctx context.Context, img *image.NRGBA) (<-chan result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	done := make(chan result, 1) // buffered: a worker never waits on a caller that left
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	select {
+	case e.jobs <- job{ctx: ctx, img: img, done: done}:
+		return done, nil
+	default:
+		return nil, ErrBusy
+	}
+}
+
+func wait(ctx context.Context, done <-chan result) (*FaceAnalysis, error) {
+	select {
+	case r := <-done:
+		return r.fa, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close stops accepting images, answers queued ones with ErrClosed, lets
+// running ones finish, and releases the models.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		e.stopping.Store(true)
+		close(e.jobs)
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+}
+
+// Device is the execution provider in use.
+func (e *Engine) Device() Device { return e.device }
+
+// Thresholds are the engine's decision thresholds.
+func (e *Engine) Thresholds() Thresholds { return e.cfg.Thresholds }
+
+// QueueDepth is the number of images waiting for a worker.
+func (e *Engine) QueueDepth() int { return len(e.jobs) }

@@ -1,0 +1,239 @@
+package inference
+
+import (
+	"cmp"
+	"fmt"
+	"image"
+	"slices"
+	"time"
+
+	"github.com/disintegration/imaging"
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/livenessd/livenessd/models"
+)
+
+// maxSide bounds the image the models look at. Larger photos are shrunk once,
+// with a proper filter, before anything else: a face needs at most a few
+// hundred pixels for every model here, and per-crop resampling of a 50 MP
+// photo would cost more than the models.
+const maxSide = 1280
+
+// tightCropPad is the border added around an image in which no face was
+// found on the first try (see detect).
+const tightCropPad = 0.25
+
+// pipeline is one complete set of model sessions. A pool worker owns one and
+// runs one image at a time through it.
+type pipeline struct {
+	detector, mesh, iris, spoofV2, spoofV1SE, mask, embed *model
+	th                                                    Thresholds
+	mesh468                                               [meshPoints]vec3
+}
+
+func newPipeline(man *models.Manifest, paths models.Paths, opts *ort.SessionOptions, th Thresholds) (*pipeline, error) {
+	p := &pipeline{th: th}
+	slots := []struct {
+		role string
+		dst  **model
+	}{
+		{models.RoleDetector, &p.detector}, {models.RoleLandmarks, &p.mesh}, {models.RoleIris, &p.iris},
+		{models.RoleSpoofV2, &p.spoofV2}, {models.RoleSpoofV1SE, &p.spoofV1SE},
+		{models.RoleMask, &p.mask}, {models.RoleEmbedding, &p.embed},
+	}
+	for _, s := range slots {
+		spec, err := man.Model(s.role)
+		if err == nil {
+			*s.dst, err = loadModel(paths.Models[s.role], spec, opts)
+		}
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("load %s model: %w", s.role, err)
+		}
+	}
+	return p, nil
+}
+
+func (p *pipeline) close() {
+	for _, m := range p.models() {
+		if m != nil {
+			m.destroy()
+		}
+	}
+}
+
+func (p *pipeline) models() []*model {
+	return []*model{p.detector, p.mesh, p.iris, p.spoofV2, p.spoofV1SE, p.mask, p.embed}
+}
+
+// analyze runs every model on the image's largest face.
+func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
+	start := time.Now()
+	res := &FaceAnalysis{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
+	t := &res.Timings
+	lap := func(d *time.Duration) func() {
+		t0 := time.Now()
+		return func() { *d += time.Since(t0) }
+	}
+
+	done := lap(&t.Prepare)
+	work, back := shrink(img)
+	done()
+
+	work, dets, rotation, err := p.locate(work, t)
+	if err != nil {
+		return nil, err
+	}
+	res.Faces, res.Rotation = len(dets), rotation
+	if rotation == 90 || rotation == 270 {
+		res.Width, res.Height = res.Height, res.Width // coordinates are now those of the turned image
+	}
+	if len(dets) == 0 {
+		t.Total = time.Since(start)
+		return res, nil
+	}
+	subject := largest(dets)
+	f := &Face{Box: subject.box, Score: subject.score, Keypoints: subject.kps}
+	pts := &p.mesh468
+	f.Roll, f.Pitch, f.Yaw = headPose(pts)
+	f.Pitch -= p.th.PitchBias
+	f.Yaw -= p.th.YawBias
+	ratio := mouthRatio(pts)
+	open, score := confidence(sigmoid((ratio - p.th.MouthRatio) / p.th.MouthSoftness))
+	f.Mouth = Mouth{Open: open, Score: score, Ratio: ratio}
+
+	done = lap(&t.Iris)
+	rightOpen, err := eyeOpenness(p.iris, work, pts[meshRightEyeOuter], pts[meshRightEyeInner], false)
+	var leftOpen float64
+	if err == nil {
+		leftOpen, err = eyeOpenness(p.iris, work, pts[meshLeftEyeInner], pts[meshLeftEyeOuter], true)
+	}
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("iris: %w", err)
+	}
+	f.RightEye, f.LeftEye = eyeState(rightOpen, p.th), eyeState(leftOpen, p.th)
+
+	done = lap(&t.Spoof)
+	realV2, err := spoofReal(p.spoofV2, work, subject.box)
+	var realV1SE float64
+	if err == nil {
+		realV1SE, err = spoofReal(p.spoofV1SE, work, subject.box)
+	}
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("spoof: %w", err)
+	}
+	f.Spoof.Score = 1 - (realV2+realV1SE)/2
+	f.Spoof.Spoof = f.Spoof.Score >= p.th.Spoof
+
+	done = lap(&t.Mask)
+	f.Mask.Score, err = maskProbability(p.mask, work, subject.box)
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("mask: %w", err)
+	}
+	f.Mask.Worn = f.Mask.Score >= p.th.Mask
+
+	done = lap(&t.Embed)
+	f.Embedding = make([]float32, len(p.embed.out(0)))
+	err = embedding(p.embed, work, subject.kps, f.Embedding)
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+
+	f.Box, f.Keypoints = back(f.Box, f.Keypoints)
+	res.Face = f
+	t.Total = time.Since(start)
+	return res, nil
+}
+
+// locate finds the faces and the subject's mesh, making sure the subject is
+// upright. Photos often reach us sideways (a phone that dropped or mangled the
+// EXIF orientation) and every model after the detector needs an upright face.
+// The detector still fires on a sideways face, with keypoints that look
+// upright, but the mesh model's face-presence score then collapses (measured:
+// about 1.0 upright, 0.0-0.3 sideways). So when the mesh does not see a face,
+// the image is turned by 90, 270 and 180 degrees and the first orientation
+// where it does wins. Without any detection, a tight crop gets a second try
+// with a border around it. Rotation is the counter-clockwise turn applied.
+func (p *pipeline) locate(img *image.NRGBA, t *Timings) (work *image.NRGBA, dets []detection, rotation int, err error) {
+	type found struct {
+		img  *image.NRGBA
+		dets []detection
+		rot  int
+	}
+	var first *found
+	for _, rot := range []int{0, 90, 270, 180} {
+		turned := rotate(img, rot)
+		t0 := time.Now()
+		d, err := detect(p.detector, turned, 0, p.th)
+		if err == nil && len(d) == 0 && rot == 0 {
+			d, err = detect(p.detector, turned, tightCropPad, p.th)
+		}
+		t.Detect += time.Since(t0)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("detect: %w", err)
+		}
+		if len(d) == 0 {
+			continue
+		}
+		t0 = time.Now()
+		presence, err := landmarks(p.mesh, turned, largest(d), &p.mesh468)
+		t.Mesh += time.Since(t0)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("mesh: %w", err)
+		}
+		if presence >= minFacePresence {
+			return turned, d, rot, nil
+		}
+		if first == nil {
+			first = &found{turned, d, rot}
+		}
+	}
+	if first == nil {
+		return img, nil, 0, nil
+	}
+	// No orientation convinced the mesh: keep the first detection as it is.
+	_, err = landmarks(p.mesh, first.img, largest(first.dets), &p.mesh468)
+	return first.img, first.dets, first.rot, err
+}
+
+// minFacePresence is the mesh model's face-presence probability above which
+// its crop holds an upright face.
+const minFacePresence = 0.5
+
+func rotate(img *image.NRGBA, ccw int) *image.NRGBA {
+	switch ccw {
+	case 90:
+		return imaging.Rotate90(img)
+	case 180:
+		return imaging.Rotate180(img)
+	case 270:
+		return imaging.Rotate270(img)
+	}
+	return img
+}
+
+func largest(dets []detection) detection {
+	return slices.MaxFunc(dets, func(a, b detection) int { return cmp.Compare(a.box.Area(), b.box.Area()) })
+}
+
+// shrink returns the image the models work on (the original when it is small
+// enough) and the map of boxes and keypoints back to the original.
+func shrink(img *image.NRGBA) (*image.NRGBA, func(Box, [5]Point) (Box, [5]Point)) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if max(w, h) <= maxSide {
+		return img, func(b Box, k [5]Point) (Box, [5]Point) { return b, k }
+	}
+	s := float64(maxSide) / float64(max(w, h))
+	small := imaging.Resize(img, max(1, int(float64(w)*s+0.5)), max(1, int(float64(h)*s+0.5)), imaging.Linear)
+	return small, func(b Box, k [5]Point) (Box, [5]Point) {
+		b = Box{X: b.X / s, Y: b.Y / s, W: b.W / s, H: b.H / s}
+		for i := range k {
+			k[i] = Point{k[i].X / s, k[i].Y / s}
+		}
+		return b, k
+	}
+}

@@ -1,0 +1,166 @@
+package inference
+
+import (
+	"image"
+	"math"
+)
+
+// affine maps a point of a model's input tensor to a point of the source
+// image, both in continuous pixel coordinates (the top-left corner of pixel
+// (i,j) is (i,j), its centre (i+.5,j+.5)):
+//
+//	sx = A*x + B*y + C
+//	sy = D*x + E*y + F
+//
+// Every crop the pipeline makes (letterbox, rotated mesh and eye crops,
+// anti-spoof and mask windows, aligned face) is one of these, so one sampler
+// serves them all.
+type affine struct{ A, B, C, D, E, F float64 }
+
+func (m affine) apply(x, y float64) (float64, float64) {
+	return m.A*x + m.B*y + m.C, m.D*x + m.E*y + m.F
+}
+
+// invert returns the map from source to tensor coordinates.
+func (m affine) invert() affine {
+	det := m.A*m.E - m.B*m.D
+	a, b, d, e := m.E/det, -m.B/det, -m.D/det, m.A/det
+	return affine{A: a, B: b, C: -(a*m.C + b*m.F), D: d, E: e, F: -(d*m.C + e*m.F)}
+}
+
+// cropAround is the map for a square-pixel crop of size w x h tensor pixels
+// whose centre lands on (cx,cy) in the source, with scale source pixels per
+// tensor pixel and the tensor's x axis along angle (radians, image coordinates)
+// in the source. mirror flips the crop horizontally.
+func cropAround(cx, cy, scale, angle float64, w, h int, mirror bool) affine {
+	cos, sin := math.Cos(angle)*scale, math.Sin(angle)*scale
+	sx := 1.0
+	if mirror {
+		sx = -1
+	}
+	hw, hh := float64(w)/2, float64(h)/2
+	// source = centre + R*S*(x-hw)*sx along the axis + R*S*(y-hh) across it
+	m := affine{A: cos * sx, B: -sin, D: sin * sx, E: cos}
+	m.C = cx - m.A*hw - m.B*hh
+	m.F = cy - m.D*hw - m.E*hh
+	return m
+}
+
+// normalization turns 0..255 pixel values into tensor values: (v-mean)/std
+// per channel, written in RGB or BGR plane order.
+type normalization struct {
+	bgr  bool
+	mean [3]float32
+	std  [3]float32
+}
+
+// sample fills dst (planar CHW, w x h) with the source image seen through m,
+// bilinear, black outside the image. With antialias, when the map shrinks the
+// source by more than 1.5x it averages an n x n grid of bilinear taps per
+// tensor pixel so that small crops of large faces do not alias. The
+// anti-spoofing models go without it: they were trained on plain bilinear
+// resizes and read the very texture that antialiasing would smooth away.
+func sample(dst []float32, w, h int, src *image.NRGBA, m affine, norm normalization, antialias bool) {
+	plane := w * h
+	r, g, b := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
+	if norm.bgr {
+		r, b = b, r
+	}
+	var mul, add [3]float32
+	for c := range 3 {
+		mul[c] = 1 / norm.std[c]
+		add[c] = -norm.mean[c] / norm.std[c]
+	}
+	if copyExact(r, g, b, w, h, src, m, mul, add) {
+		return
+	}
+	scale := math.Sqrt(math.Abs(m.A*m.E - m.B*m.D))
+	n := 1
+	if antialias && scale > 1.5 {
+		n = min(int(math.Ceil(scale)), 4)
+	}
+	inv := 1 / float32(n*n)
+	var acc [3]float32
+	for y := range h {
+		for x := range w {
+			acc = [3]float32{}
+			for j := range n {
+				for i := range n {
+					tx := float64(x) + (float64(i)+0.5)/float64(n)
+					ty := float64(y) + (float64(j)+0.5)/float64(n)
+					sx, sy := m.apply(tx, ty)
+					bilinear(src, sx-0.5, sy-0.5, &acc)
+				}
+			}
+			k := y*w + x
+			r[k] = acc[0]*inv*mul[0] + add[0]
+			g[k] = acc[1]*inv*mul[1] + add[1]
+			b[k] = acc[2]*inv*mul[2] + add[2]
+		}
+	}
+}
+
+// copyExact handles the common letterbox case of a 1:1 map with an integer
+// offset (a 640x480 camera frame into the detector) without interpolation.
+func copyExact(r, g, b []float32, w, h int, src *image.NRGBA, m affine, mul, add [3]float32) bool {
+	if m.A != 1 || m.E != 1 || m.B != 0 || m.D != 0 || m.C != math.Trunc(m.C) || m.F != math.Trunc(m.F) {
+		return false
+	}
+	ox, oy := int(m.C), int(m.F)
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	for y := range h {
+		sy := y + oy
+		row := y * w
+		if sy < 0 || sy >= sh {
+			for x := range w {
+				r[row+x], g[row+x], b[row+x] = add[0], add[1], add[2]
+			}
+			continue
+		}
+		for x := range w {
+			sx := x + ox
+			if sx < 0 || sx >= sw {
+				r[row+x], g[row+x], b[row+x] = add[0], add[1], add[2]
+				continue
+			}
+			p := src.Pix[sy*src.Stride+sx*4:]
+			r[row+x] = float32(p[0])*mul[0] + add[0]
+			g[row+x] = float32(p[1])*mul[1] + add[1]
+			b[row+x] = float32(p[2])*mul[2] + add[2]
+		}
+	}
+	return true
+}
+
+// bilinear adds the interpolated RGB at pixel-centre coordinates (x,y) to acc;
+// taps outside the image count as black.
+func bilinear(src *image.NRGBA, x, y float64, acc *[3]float32) {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	fx, fy := math.Floor(x), math.Floor(y)
+	x0, y0 := int(fx), int(fy)
+	ax, ay := float32(x-fx), float32(y-fy)
+	if x0 >= 0 && y0 >= 0 && x0+1 < w && y0+1 < h {
+		p := src.Pix[y0*src.Stride+x0*4:]
+		q := p[src.Stride:]
+		for c := range 3 {
+			top := float32(p[c]) + (float32(p[c+4])-float32(p[c]))*ax
+			bot := float32(q[c]) + (float32(q[c+4])-float32(q[c]))*ax
+			acc[c] += top + (bot-top)*ay
+		}
+		return
+	}
+	if x0 < -1 || y0 < -1 || x0 >= w || y0 >= h {
+		return
+	}
+	weights := [4]float32{(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay}
+	for k, d := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+		px, py := x0+d[0], y0+d[1]
+		if px < 0 || py < 0 || px >= w || py >= h {
+			continue
+		}
+		p := src.Pix[py*src.Stride+px*4:]
+		for c := range 3 {
+			acc[c] += float32(p[c]) * weights[k]
+		}
+	}
+}

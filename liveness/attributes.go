@@ -1,0 +1,80 @@
+// Package liveness owns the API contract: the face parameters a client may
+// request, how one analysed image is judged against its parameter, and the
+// response fields, with the names of ../shared/spec/liveness-api.md. Batch
+// requests, interactive sessions and the CLI all speak through it.
+package liveness
+
+import (
+	"math"
+
+	"github.com/livenessd/livenessd/inference"
+)
+
+// Attributes are the measured fields of one image's result, named as in the
+// spec's results.imageN.
+type Attributes struct {
+	FaceDetected  bool     `json:"face_detected"`
+	Faces         int      `json:"faces"`
+	Box           *Box     `json:"box,omitempty"`
+	Rotation      int      `json:"rotation,omitempty"` // degrees counter-clockwise the image was turned to stand the face upright
+	Masker        bool     `json:"masker"`
+	MaskerScore   float64  `json:"masker_score"`
+	Spoof         string   `json:"spoof,omitempty"` // "real" or "spoof"; empty when spoof detection is off
+	SpoofScore    *float64 `json:"spoof_score,omitempty"`
+	Roll          float64  `json:"roll"`
+	Pitch         float64  `json:"pitch"`
+	Yaw           float64  `json:"yaw"`
+	LeftEye       string   `json:"left_eye"`
+	LeftEyeScore  float64  `json:"left_eye_score"`
+	RightEye      string   `json:"right_eye"`
+	RightEyeScore float64  `json:"right_eye_score"`
+	Mouth         string   `json:"mouth"`
+	MouthScore    float64  `json:"mouth_score"`
+}
+
+// Box is the subject face's rectangle in image pixels.
+type Box struct {
+	X      int `json:"x"`
+	Y      int `json:"y"`
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// AttributesOf reports an analysis in API form. withSpoof controls whether
+// the spoof fields are filled (the request's spoof_detection).
+func AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attributes {
+	a := Attributes{Faces: fa.Faces, Rotation: fa.Rotation}
+	f := fa.Face
+	if f == nil {
+		return a
+	}
+	a.FaceDetected = true
+	a.Box = &Box{X: int(math.Round(f.Box.X)), Y: int(math.Round(f.Box.Y)),
+		Width: int(math.Round(f.Box.W)), Height: int(math.Round(f.Box.H))}
+	a.Masker, a.MaskerScore = f.Mask.Worn, round(f.Mask.Score, 4)
+	if withSpoof {
+		a.Spoof = "real"
+		if f.Spoof.Spoof {
+			a.Spoof = "spoof"
+		}
+		s := round(f.Spoof.Score, 4)
+		a.SpoofScore = &s
+	}
+	a.Roll, a.Pitch, a.Yaw = round(f.Roll, 2), round(f.Pitch, 2), round(f.Yaw, 2)
+	a.LeftEye, a.LeftEyeScore = openClosed(f.LeftEye.Open), round(f.LeftEye.Score, 4)
+	a.RightEye, a.RightEyeScore = openClosed(f.RightEye.Open), round(f.RightEye.Score, 4)
+	a.Mouth, a.MouthScore = openClosed(f.Mouth.Open), round(f.Mouth.Score, 4)
+	return a
+}
+
+func openClosed(open bool) string {
+	if open {
+		return "open"
+	}
+	return "closed"
+}
+
+func round(v float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
+}
