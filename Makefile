@@ -6,6 +6,7 @@ BIN     := bin/livenessd
 # onnxruntime_go loads libonnxruntime.so.1 with dlopen, which needs cgo (but
 # no ONNX Runtime headers or library at link time).
 export CGO_ENABLED := 1
+SHELL   := /bin/bash
 
 # Photos analysed by `make run`; override with `make run RUN_IMAGES="a.jpg b.png"`.
 SAMPLES_DIR ?= ../shared/testdata/samples
@@ -47,8 +48,11 @@ models: check-tools build ## fetch ONNX Runtime and the models into models/cache
 run: models ## fetch, then analyse the sample photos (one JSON line each)
 	$(BIN) analyze $(or $(RUN_IMAGES),$(error no photos in $(SAMPLES_DIR); use make run RUN_IMAGES="a.jpg b.jpg"))
 
-test: models vet fmt-check ## fetch, vet, check formatting, run every test
-	$(GO) test -count=1 -timeout 15m ./...
+# The inference package runs verbosely so its accuracy tables (real models on
+# ../shared/testdata) are printed; pipefail keeps a failing test fatal.
+test: models vet fmt-check ## fetch, vet, check formatting, run every test (prints the accuracy tables)
+	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
+	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ | grep -vE '^=== (RUN|PAUSE|CONT)'
 
 bench: models ## fetch, then run the inference benchmarks (200 iterations each)
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/

@@ -56,7 +56,7 @@ type normalization struct {
 
 // sample fills dst (planar CHW, w x h) with the source image seen through m,
 // bilinear, black outside the image. With antialias, when the map shrinks the
-// source by more than 1.5x it averages an n x n grid of bilinear taps per
+// source by more than 2x it averages an n x n grid of bilinear taps per
 // tensor pixel so that small crops of large faces do not alias. The
 // anti-spoofing models go without it: they were trained on plain bilinear
 // resizes and read the very texture that antialiasing would smooth away.
@@ -75,15 +75,81 @@ func sample(dst []float32, w, h int, src *image.NRGBA, m affine, norm normalizat
 		return
 	}
 	scale := math.Sqrt(math.Abs(m.A*m.E - m.B*m.D))
-	n := 1
-	if antialias && scale > 1.5 {
-		n = min(int(math.Ceil(scale)), 4)
+	if antialias && scale > 2 {
+		sampleAveraged(r, g, b, w, h, src, m, mul, add, min(int(math.Ceil(scale)), 4))
+		return
 	}
+	if m.B == 0 && m.D == 0 {
+		sampleAxisAligned(r, g, b, w, h, src, m, mul, add)
+		return
+	}
+	// One bilinear tap per tensor pixel, walking the source incrementally
+	// along each row.
+	for y := range h {
+		sx, sy := m.apply(0.5, float64(y)+0.5)
+		sx, sy = sx-0.5, sy-0.5
+		row := y * w
+		for x := range w {
+			var px [3]float32
+			bilinear(src, sx, sy, &px)
+			r[row+x] = px[0]*mul[0] + add[0]
+			g[row+x] = px[1]*mul[1] + add[1]
+			b[row+x] = px[2]*mul[2] + add[2]
+			sx += m.A
+			sy += m.D
+		}
+	}
+}
+
+// sampleAxisAligned is the bilinear path for unrotated crops (the detector
+// letterbox, the mask and anti-spoofing windows): the horizontal taps and
+// weights are the same on every row, so they are computed once. The mask
+// model's 640x480 input makes this the pipeline's largest own cost.
+func sampleAxisAligned(r, g, b []float32, w, h int, src *image.NRGBA, m affine, mul, add [3]float32) {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	cols := make([]int, w) // byte offset of the left tap, -1 where a tap falls outside
+	wx := make([]float32, w)
+	for x := range w {
+		sx := m.A*(float64(x)+0.5) + m.C - 0.5
+		x0 := int(math.Floor(sx))
+		cols[x], wx[x] = -1, float32(sx-float64(x0))
+		if x0 >= 0 && x0+1 < sw {
+			cols[x] = x0 * 4
+		}
+	}
+	for y := range h {
+		sy := m.E*(float64(y)+0.5) + m.F - 0.5
+		y0 := int(math.Floor(sy))
+		ay := float32(sy - float64(y0))
+		rowOK := y0 >= 0 && y0+1 < sh
+		row := y * w
+		for x := range w {
+			var px [3]float32
+			if c := cols[x]; rowOK && c >= 0 {
+				i := y0*src.Stride + c
+				p, q := src.Pix[i:i+8:i+8], src.Pix[i+src.Stride:i+src.Stride+8:i+src.Stride+8]
+				ax := wx[x]
+				for k := range 3 {
+					top := float32(p[k]) + (float32(p[k+4])-float32(p[k]))*ax
+					bot := float32(q[k]) + (float32(q[k+4])-float32(q[k]))*ax
+					px[k] = top + (bot-top)*ay
+				}
+			} else {
+				bilinear(src, m.A*(float64(x)+0.5)+m.C-0.5, sy, &px)
+			}
+			r[row+x] = px[0]*mul[0] + add[0]
+			g[row+x] = px[1]*mul[1] + add[1]
+			b[row+x] = px[2]*mul[2] + add[2]
+		}
+	}
+}
+
+// sampleAveraged averages an n x n grid of bilinear taps per tensor pixel.
+func sampleAveraged(r, g, b []float32, w, h int, src *image.NRGBA, m affine, mul, add [3]float32, n int) {
 	inv := 1 / float32(n*n)
-	var acc [3]float32
 	for y := range h {
 		for x := range w {
-			acc = [3]float32{}
+			var acc [3]float32
 			for j := range n {
 				for i := range n {
 					tx := float64(x) + (float64(i)+0.5)/float64(n)
