@@ -31,7 +31,7 @@ type Engine struct {
 	device Device
 	log    *slog.Logger
 
-	mu       sync.RWMutex // guards sending on jobs against Close
+	mu       sync.Mutex // serialises sending on jobs, and Close
 	closed   bool
 	stopping atomic.Bool
 	jobs     chan job
@@ -116,25 +116,21 @@ func (e *Engine) work(p *pipeline) {
 // Analyze runs the pipeline on one decoded image. It fails fast with ErrBusy
 // when the queue is full and returns ctx's error if ctx ends first.
 func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA) (*FaceAnalysis, error) {
-	done, err := e.submit(ctx, img)
+	dones, err := e.submit(ctx, []*image.NRGBA{img})
 	if err != nil {
 		return nil, err
 	}
-	return wait(ctx, done)
+	return wait(ctx, dones[0])
 }
 
 // AnalyzeBatch runs several images in parallel across the pool and returns
 // their analyses in order. Either all images are queued or none is.
 func (e *Engine) AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*FaceAnalysis, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // queued jobs of a failed batch are skipped by the workers
-	dones := make([]<-chan result, len(imgs))
-	for i, img := range imgs {
-		d, err := e.submit(ctx, img)
-		if err != nil {
-			return nil, err
-		}
-		dones[i] = d
+	defer cancel() // after a failure, the rest of the batch is skipped by the workers
+	dones, err := e.submit(ctx, imgs)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*FaceAnalysis, len(imgs))
 	for i, d := range dones {
@@ -147,25 +143,29 @@ func (e *Engine) AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*Face
 	return out, nil
 }
 
-func (e *Engine) submit(ctx context.Context, img *image.NRGBA) (<-chan result, error) {
+// submit queues all images or none. Holding the write lock keeps other
+// senders out, so the free space it sees can only grow while it sends.
+func (e *Engine) submit(ctx context.Context, imgs []*image.NRGBA) ([]chan result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	done := make(chan result, 1) // buffered: a worker never waits on a caller that left
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.closed {
 		return nil, ErrClosed
 	}
-	select {
-	case e.jobs <- job{ctx: ctx, img: img, done: done}:
-		return done, nil
-	default:
+	if cap(e.jobs)-len(e.jobs) < len(imgs) {
 		return nil, ErrBusy
 	}
+	dones := make([]chan result, len(imgs))
+	for i, img := range imgs {
+		dones[i] = make(chan result, 1) // buffered: a worker never waits on a caller that left
+		e.jobs <- job{ctx: ctx, img: img, done: dones[i]}
+	}
+	return dones, nil
 }
 
-func wait(ctx context.Context, done <-chan result) (*FaceAnalysis, error) {
+func wait(ctx context.Context, done chan result) (*FaceAnalysis, error) {
 	select {
 	case r := <-done:
 		return r.fa, r.err

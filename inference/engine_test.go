@@ -345,3 +345,20 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("New with an invalid config: %v", err)
 	}
 }
+
+// A batch larger than the free queue is refused whole: no image of it takes a
+// slot that another caller could have used.
+func TestAnalyzeBatchIsAllOrNothing(t *testing.T) {
+	eng := newTestEngine(t, 1, 2)
+	img := samplePhoto(t, "fr_obama_obama.jpg")
+	_, err := eng.AnalyzeBatch(context.Background(), []*image.NRGBA{img, img, img})
+	if !errors.Is(err, inference.ErrBusy) {
+		t.Fatalf("batch of 3 into a queue of 2: %v, want ErrBusy", err)
+	}
+	if d := eng.QueueDepth(); d != 0 {
+		t.Errorf("queue depth %d after a refused batch, want 0", d)
+	}
+	if _, err := eng.AnalyzeBatch(context.Background(), []*image.NRGBA{img, img}); err != nil {
+		t.Errorf("batch of 2 into an empty queue of 2: %v", err)
+	}
+}

@@ -33,7 +33,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseFailure(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

@@ -21,7 +21,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseFailure(err)
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()

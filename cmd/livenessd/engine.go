@@ -74,7 +74,11 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var f engineFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+	if err := fs.Parse(args); err != nil {
+		return parseFailure(err)
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
 		return 2
 	}
 	f.verbose = true
