@@ -34,15 +34,23 @@ func benchImage(b *testing.B) ([]byte, *image.NRGBA) {
 	return data, img
 }
 
-// BenchmarkPipeline times every stage of one face on one single-threaded CPU
-// pipeline, then the same model calls on their already-filled input tensors
-// (raw ONNX Runtime time), so the pipeline's own overhead is visible.
+// BenchmarkPipeline times every stage of one face on one CPU pipeline, then
+// the same model calls on their already-filled input tensors (raw ONNX
+// Runtime time), so the pipeline's own overhead is visible. threads=1 is one
+// pool worker of the default config; threads=2 is the latency of one image
+// given both cores.
 func BenchmarkPipeline(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) { benchPipeline(b, threads) })
+	}
+}
+
+func benchPipeline(b *testing.B, threads int) {
 	man, paths := testkit.Models(b)
 	if err := initRuntime(paths.Runtime); err != nil {
 		b.Fatal(err)
 	}
-	opts, _, _, err := sessionOptions(DeviceCPU, 1)
+	opts, _, _, err := sessionOptions(DeviceCPU, threads)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,7 +109,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "640x480 photo, CPU, 1 worker x 1 thread, %d runs\n", b.N)
+	fmt.Fprintf(&out, "\n640x480 photo, CPU, 1 worker x %d intra-op threads, %d runs\n", threads, b.N)
 	fmt.Fprintf(&out, "%-10s %9s %9s %11s %9s\n", "stage", "p50 ms", "p95 ms", "raw p50 ms", "overhead")
 	for _, name := range []string{"decode", "detect", "mesh", "iris x2", "spoof x2", "mask", "embed", "pipeline"} {
 		p50, p95 := percentile(stages[name], 50), percentile(stages[name], 95)
