@@ -31,11 +31,10 @@ type Engine struct {
 	device Device
 	log    *slog.Logger
 
-	mu       sync.Mutex // serialises sending on jobs, and Close
-	closed   bool
-	stopping atomic.Bool
-	jobs     chan job
-	wg       sync.WaitGroup
+	mu     sync.Mutex  // serialises sending on jobs, and Close
+	closed atomic.Bool // set under mu; workers read it to answer what is left queued
+	jobs   chan job
+	wg     sync.WaitGroup
 }
 
 type job struct {
@@ -102,7 +101,7 @@ func (e *Engine) work(p *pipeline) {
 	defer p.close()
 	for j := range e.jobs {
 		switch {
-		case e.stopping.Load():
+		case e.closed.Load():
 			j.done <- result{err: ErrClosed}
 		case j.ctx.Err() != nil:
 			j.done <- result{err: j.ctx.Err()}
@@ -151,7 +150,7 @@ func (e *Engine) submit(ctx context.Context, imgs []*image.NRGBA) ([]chan result
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	if e.closed.Load() {
 		return nil, ErrClosed
 	}
 	if cap(e.jobs)-len(e.jobs) < len(imgs) {
@@ -178,9 +177,8 @@ func wait(ctx context.Context, done chan result) (*FaceAnalysis, error) {
 // running ones finish, and releases the models.
 func (e *Engine) Close() {
 	e.mu.Lock()
-	if !e.closed {
-		e.closed = true
-		e.stopping.Store(true)
+	if !e.closed.Load() {
+		e.closed.Store(true)
 		close(e.jobs)
 	}
 	e.mu.Unlock()

@@ -21,13 +21,6 @@ func (m affine) apply(x, y float64) (float64, float64) {
 	return m.A*x + m.B*y + m.C, m.D*x + m.E*y + m.F
 }
 
-// invert returns the map from source to tensor coordinates.
-func (m affine) invert() affine {
-	det := m.A*m.E - m.B*m.D
-	a, b, d, e := m.E/det, -m.B/det, -m.D/det, m.A/det
-	return affine{A: a, B: b, C: -(a*m.C + b*m.F), D: d, E: e, F: -(d*m.C + e*m.F)}
-}
-
 // cropAround is the map for a square-pixel crop of size w x h tensor pixels
 // whose centre lands on (cx,cy) in the source, with scale source pixels per
 // tensor pixel and the tensor's x axis along angle (radians, image coordinates)
