@@ -49,16 +49,22 @@ func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {
 
 // open fetches what is missing and starts an engine.
 func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*inference.Engine, error) {
+	cfg := inference.DefaultConfig()
+	cfg.Device, cfg.Workers = inference.Device(f.device), f.workers
+	return startEngine(ctx, cfg, f.fetcher(log), log)
+}
+
+// startEngine fetches (or finds in the cache) the runtime and every model,
+// then loads them; analyze, compare and serve all start here.
+func startEngine(ctx context.Context, cfg inference.Config, fetcher *models.Fetcher, log *slog.Logger) (*inference.Engine, error) {
 	man, err := models.Load()
 	if err != nil {
 		return nil, err
 	}
-	paths, err := f.fetcher(log).All(ctx, man)
+	paths, err := fetcher.All(ctx, man)
 	if err != nil {
 		return nil, err
 	}
-	cfg := inference.DefaultConfig()
-	cfg.Device, cfg.Workers = inference.Device(f.device), f.workers
 	return inference.New(cfg, man, paths, log)
 }
 

@@ -1,5 +1,7 @@
 // Command livenessd is the face liveness server and its debugging tools.
 //
+//	livenessd serve               serve the liveness and face-gallery API
+//	livenessd hash-secret         print the bcrypt hash of an OAuth client secret (read from stdin)
 //	livenessd fetch               fetch and verify the models and ONNX Runtime
 //	livenessd analyze FILE...     print one JSON line of measurements per image
 //	livenessd compare A B         print the similarity of the faces in two images
@@ -16,6 +18,8 @@ import (
 const usage = `usage: livenessd <command> [flags] [args]
 
 commands:
+  serve            serve the liveness and face-gallery API (see README)
+  hash-secret      read an OAuth client secret on stdin, print its bcrypt hash for the config
   fetch            fetch the ONNX Runtime library and the models into the cache, verifying sha256
   analyze FILE...  analyse each image, one JSON object per line
   compare A B      compare the subject faces of two images
@@ -35,9 +39,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
-		"fetch":   runFetch,
-		"analyze": runAnalyze,
-		"compare": runCompare,
+		"serve":       runServe,
+		"hash-secret": runHashSecret,
+		"fetch":       runFetch,
+		"analyze":     runAnalyze,
+		"compare":     runCompare,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/livenessd/livenessd/auth"
+	"github.com/livenessd/livenessd/config"
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/models"
+	"github.com/livenessd/livenessd/server"
+	"github.com/livenessd/livenessd/store/sqlite"
+)
+
+// serveFlags override the configuration file and the environment; only the
+// flags actually given are applied.
+func serveFlags(fs *flag.FlagSet, overrides *[]func(*config.Config) error) *string {
+	def := config.Default()
+	set := func(name, usage string, apply func(*config.Config, string) error) {
+		fs.Func(name, usage, func(v string) error {
+			*overrides = append(*overrides, func(c *config.Config) error { return apply(c, v) })
+			return nil
+		})
+	}
+	path := fs.String("config", "", "YAML configuration file (unknown keys are an error)")
+	set("addr", "listen address (env LIVENESS_ADDR, default "+def.Addr+")", func(c *config.Config, v string) error { c.Addr = v; return nil })
+	set("data-dir", "directory for the database and signing key (env LIVENESS_DATA_DIR, default "+def.DataDir+")", func(c *config.Config, v string) error { c.DataDir = v; return nil })
+	set("device", "execution device: auto, cpu or cuda (env LIVENESS_DEVICE)", func(c *config.Config, v string) error { c.Inference.Device = inference.Device(v); return nil })
+	set("workers", "model workers, one set of model sessions each (env LIVENESS_WORKERS, default one per core)", func(c *config.Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.Inference.Workers = n
+		return err
+	})
+	set("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) error { c.LogLevel = v; return nil })
+	set("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)", func(c *config.Config, v string) error { c.Models.ORTLib = v; return nil })
+	set("model-cache", "model and runtime cache directory (env LIVENESS_MODEL_CACHE)", func(c *config.Config, v string) error { c.Models.Cache = v; return nil })
+	set("model-mirror", "offline mirror of model files (env LIVENESS_MODEL_MIRROR)", func(c *config.Config, v string) error { c.Models.Mirror = v; return nil })
+	return path
+}
+
+// loadServeConfig is defaults < file < environment < flags, validated.
+func loadServeConfig(args []string, stderr io.Writer) (config.Config, int) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: livenessd serve [flags]\n\nAPI tokens come from the config file or LIVENESS_API_TOKENS=client:token,...")
+		fs.PrintDefaults()
+	}
+	var overrides []func(*config.Config) error
+	path := serveFlags(fs, &overrides)
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, parseFailure(err)
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return config.Config{}, 2
+	}
+	cfg, err := config.Load(*path, os.Getenv)
+	for _, o := range overrides {
+		if err == nil {
+			err = o(&cfg)
+		}
+	}
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "livenessd: configuration:", err)
+		return cfg, 2
+	}
+	return cfg, 0
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	cfg, code := loadServeConfig(args, stderr)
+	if code != 0 {
+		return code
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log, stdout); err != nil {
+		log.Error("livenessd stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve opens everything the server needs, serves until ctx ends, and closes
+// it all in reverse order.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	st, err := sqlite.Open(cfg.StorePath())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := auth.LoadOrCreateKey(cfg.SigningKeyPath())
+	if err != nil {
+		return err
+	}
+	tokens := make(map[string]string, len(cfg.Auth.APITokens))
+	for _, t := range cfg.Auth.APITokens {
+		tokens[t.Token] = t.Client
+	}
+	clients := make([]auth.Client, len(cfg.Auth.Clients))
+	for i, c := range cfg.Auth.Clients {
+		clients[i] = auth.Client{ID: c.ID, SecretHash: c.SecretHash}
+	}
+	au, err := auth.New(tokens, clients, key, cfg.Auth.TokenTTL)
+	if err != nil {
+		return err
+	}
+	fetcher := models.NewFetcher()
+	fetcher.Log = log
+	if cfg.Models.Cache != "" {
+		fetcher.CacheDir = cfg.Models.Cache
+	}
+	if cfg.Models.Mirror != "" {
+		fetcher.MirrorDir = cfg.Models.Mirror
+	}
+	if cfg.Models.ORTLib != "" {
+		fetcher.RuntimePath = cfg.Models.ORTLib
+	}
+	eng, err := startEngine(ctx, cfg.Inference, fetcher, log)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	// The one line a script (or a test) waits for to know the port.
+	fmt.Fprintf(stdout, "livenessd listening on http://%s\n", ln.Addr())
+	return server.New(cfg, eng, st, au, log).Serve(ctx, ln)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // Validate accepted it
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// runHashSecret prints the bcrypt hash of a client secret read from stdin,
+// for the auth.clients[].secret_hash setting.
+func runHashSecret(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hash-secret", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: livenessd hash-secret < secret-file") }
+	if err := fs.Parse(args); err != nil {
+		return parseFailure(err)
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return 2
+	}
+	secret, err := io.ReadAll(io.LimitReader(os.Stdin, 4096))
+	if err != nil {
+		fmt.Fprintln(stderr, "livenessd:", err)
+		return 1
+	}
+	h, err := auth.HashSecret(string(trimNewline(secret)))
+	if err != nil {
+		fmt.Fprintln(stderr, "livenessd:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, h)
+	return 0
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

@@ -1,0 +1,227 @@
+// Package config owns the server's configuration: its defaults, the optional
+// YAML file (unknown keys are an error), the LIVENESS_* environment overrides
+// and validation. Precedence, lowest first: defaults, file, environment, flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/livenessd/livenessd/inference"
+)
+
+// Config is everything `livenessd serve` can be told.
+type Config struct {
+	Addr            string        `yaml:"addr"`
+	DataDir         string        `yaml:"data_dir"`
+	LogLevel        string        `yaml:"log_level"`  // debug, info, warn, error
+	LogFormat       string        `yaml:"log_format"` // json or text
+	RequestTimeout  time.Duration `yaml:"request_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	Limits    Limits           `yaml:"limits"`
+	Auth      Auth             `yaml:"auth"`
+	Store     Store            `yaml:"store"`
+	Models    Models           `yaml:"models"`
+	Inference inference.Config `yaml:"inference"`
+}
+
+// Limits bound what one request may ask for.
+type Limits struct {
+	MaxImages     int   `yaml:"max_images"`      // per batch request
+	MaxImageBytes int   `yaml:"max_image_bytes"` // per image, after base64 decoding
+	MaxBodyBytes  int64 `yaml:"max_body_bytes"`  // whole request body
+	MaxPixels     int   `yaml:"max_pixels"`      // width*height, read from the image header
+}
+
+// Auth lists who may call the API.
+type Auth struct {
+	// APITokens are static tokens, each mapped to the client it stands for.
+	APITokens []APIToken `yaml:"api_tokens"`
+	// Clients may exchange their id and secret for an expiring token at
+	// POST /oauth/token (OAuth 2.0 client credentials).
+	Clients []Client `yaml:"clients"`
+	// TokenTTL is the lifetime of issued tokens.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+	// SigningKeyFile holds the HMAC key that signs issued tokens; it is
+	// created (0600) when missing. Default: <data_dir>/oauth-signing.key.
+	SigningKeyFile string `yaml:"signing_key_file"`
+}
+
+// APIToken maps a static token to a client id.
+type APIToken struct {
+	Client string `yaml:"client"`
+	Token  string `yaml:"token"`
+}
+
+// Client is an OAuth client; only a bcrypt hash of its secret is configured
+// (make one with `livenessd hash-secret`).
+type Client struct {
+	ID         string `yaml:"id"`
+	SecretHash string `yaml:"secret_hash"`
+}
+
+// Store chooses where galleries live.
+type Store struct {
+	// Path of the SQLite database. Default: <data_dir>/livenessd.db.
+	Path string `yaml:"path"`
+	// KeepPhotos stores enrolment photos beside the embeddings. Off by
+	// default: an embedding is all verification needs, and less is kept.
+	KeepPhotos bool `yaml:"keep_photos"`
+}
+
+// Models says where the models and ONNX Runtime come from.
+type Models struct {
+	Cache  string `yaml:"cache"`   // default models/cache
+	Mirror string `yaml:"mirror"`  // offline mirror, default ../shared/models
+	ORTLib string `yaml:"ort_lib"` // an ONNX Runtime library to use instead of the fetched one
+}
+
+// Default is the configuration with nothing set.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "data",
+		LogLevel:        "info",
+		LogFormat:       "json",
+		RequestTimeout:  30 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
+		Limits: Limits{
+			MaxImages:     16,
+			MaxImageBytes: 10 << 20,
+			MaxBodyBytes:  64 << 20,
+			MaxPixels:     inference.DefaultDecodeLimits.MaxPixels,
+		},
+		Auth:      Auth{TokenTTL: time.Hour},
+		Inference: inference.DefaultConfig(),
+	}
+}
+
+// Load reads the YAML file at path (none when path is "") over the defaults,
+// then applies the environment. It does not validate: flags come after.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := decodeStrict(f, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// decodeStrict rejects unknown keys, so a misspelt threshold is an error
+// instead of a silently ignored line.
+func decodeStrict(r io.Reader, c *Config) error {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	return dec.Decode(c)
+}
+
+// StorePath is the database file, defaulted into the data dir.
+func (c Config) StorePath() string {
+	if c.Store.Path != "" {
+		return c.Store.Path
+	}
+	return filepath.Join(c.DataDir, "livenessd.db")
+}
+
+// SigningKeyPath is the token signing key file, defaulted into the data dir.
+func (c Config) SigningKeyPath() string {
+	if c.Auth.SigningKeyFile != "" {
+		return c.Auth.SigningKeyFile
+	}
+	return filepath.Join(c.DataDir, "oauth-signing.key")
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr is empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("log_format %q: want json or text", c.LogFormat))
+	}
+	if c.RequestTimeout <= 0 || c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("request_timeout and shutdown_timeout must be > 0"))
+	}
+	l := c.Limits
+	if l.MaxImages < 1 || l.MaxImages > 256 {
+		errs = append(errs, fmt.Errorf("limits.max_images %d: want 1..256", l.MaxImages))
+	}
+	if l.MaxImageBytes < 1024 {
+		errs = append(errs, fmt.Errorf("limits.max_image_bytes %d: want >= 1024", l.MaxImageBytes))
+	}
+	if l.MaxBodyBytes < int64(l.MaxImageBytes) {
+		errs = append(errs, fmt.Errorf("limits.max_body_bytes %d: want >= max_image_bytes", l.MaxBodyBytes))
+	}
+	if l.MaxPixels < 64*64 {
+		errs = append(errs, fmt.Errorf("limits.max_pixels %d: want >= 4096", l.MaxPixels))
+	}
+	errs = append(errs, c.Auth.validate())
+	if err := c.Inference.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("inference: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (a Auth) validate() error {
+	var errs []error
+	if len(a.APITokens) == 0 && len(a.Clients) == 0 {
+		errs = append(errs, errors.New("auth: no api_tokens and no clients: nobody could call the API (set LIVENESS_API_TOKENS=client:token)"))
+	}
+	seen := map[string]bool{}
+	for i, t := range a.APITokens {
+		if t.Client == "" || len(t.Token) < 16 {
+			errs = append(errs, fmt.Errorf("auth.api_tokens[%d]: want a client id and a token of at least 16 characters", i))
+		}
+		if seen[t.Token] {
+			errs = append(errs, fmt.Errorf("auth.api_tokens[%d]: token used twice", i))
+		}
+		seen[t.Token] = true
+	}
+	ids := map[string]bool{}
+	for i, c := range a.Clients {
+		if c.ID == "" || c.SecretHash == "" {
+			errs = append(errs, fmt.Errorf("auth.clients[%d]: want id and secret_hash", i))
+		}
+		if ids[c.ID] {
+			errs = append(errs, fmt.Errorf("auth.clients[%d]: id %q used twice", i, c.ID))
+		}
+		ids[c.ID] = true
+	}
+	if a.TokenTTL < time.Minute || a.TokenTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("auth.token_ttl %v: want 1m..24h", a.TokenTTL))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,44 @@
+package liveness
+
+import "strconv"
+
+// Response is the body of a successful verify-face-liveness call (and of a
+// finished interactive session): the spec's fields, then extras that make the
+// verdict explainable.
+type Response struct {
+	Status        string  `json:"status"` // the HTTP status, as a string
+	StatusMessage string  `json:"status_message"`
+	Liveness      string  `json:"liveness"`
+	Results       Results `json:"results"`
+
+	TrxID            string `json:"trx_id"`
+	SuccessThreshold int    `json:"success_threshold"`
+	PassedImages     int    `json:"passed_images"`
+	// SimilarityReference says what similarity compares with: "gallery" (the
+	// enrolled face) or "batch" (the first image with a face).
+	SimilarityReference string `json:"similarity_reference"`
+}
+
+// Similarity references.
+const (
+	ReferenceGallery = "gallery"
+	ReferenceBatch   = "batch"
+)
+
+// NewResponse shapes a verdict as a 200 response.
+func NewResponse(b Batch, v Verdict) Response {
+	ref := ReferenceBatch
+	if b.GalleryID != "" {
+		ref = ReferenceGallery
+	}
+	return Response{
+		Status:              strconv.Itoa(200),
+		StatusMessage:       "Success",
+		Liveness:            v.Liveness,
+		Results:             v.Results,
+		TrxID:               b.TrxID,
+		SuccessThreshold:    b.SuccessThreshold,
+		PassedImages:        v.Passed,
+		SimilarityReference: ref,
+	}
+}

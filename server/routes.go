@@ -1,0 +1,42 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the whole API surface; /openapi.yaml documents exactly these
+// routes (a test keeps the two in step).
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.observe)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errStatus(http.StatusNotFound, "no route "+r.URL.Path+"; see /openapi.yaml"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errStatus(http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	r.Get("/openapi.yaml", serveOpenAPI)
+	r.Post("/oauth/token", s.issueToken)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireClient)
+		r.Post("/liveness-api/verify-face-liveness", s.verifyFaceLiveness)
+		r.Route("/face-api/facegallery", func(r chi.Router) {
+			r.Post("/create-facegallery", s.createGallery)
+			r.Get("/my-facegalleries", s.myGalleries)
+			r.Delete("/delete-facegallery", s.deleteGallery)
+			r.Post("/enroll-face", s.enrollFace)
+			r.Post("/list-faces", s.listFaces)
+			r.Delete("/delete-face", s.deleteFace)
+			r.Post("/verify-face", s.verifyFace)
+		})
+	})
+	return r
+}

@@ -1,0 +1,98 @@
+// Package server owns the HTTP API: routing, access tokens, JSON bodies, error
+// statuses, metrics, logs and graceful shutdown. It turns requests into calls
+// on the liveness judge, the inference engine and the store, and knows
+// nothing of how any of them work inside.
+package server
+
+import (
+	"context"
+	"errors"
+	"image"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/livenessd/livenessd/auth"
+	"github.com/livenessd/livenessd/config"
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/store"
+)
+
+// Analyzer is what the server needs of the inference engine.
+type Analyzer interface {
+	Analyze(ctx context.Context, img *image.NRGBA) (*inference.FaceAnalysis, error)
+	AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*inference.FaceAnalysis, error)
+	QueueDepth() int
+	Thresholds() inference.Thresholds
+}
+
+// Server serves the API. Create it with New; it is safe for concurrent use.
+type Server struct {
+	cfg      config.Config
+	engine   Analyzer
+	store    store.Store
+	auth     *auth.Authority
+	judge    liveness.Judge
+	log      *slog.Logger
+	metrics  *metrics
+	decode   inference.DecodeLimits
+	draining atomic.Bool // set at shutdown so /readyz takes the node out of rotation
+	handler  http.Handler
+}
+
+// New wires a server; it owns none of its dependencies (the caller closes them).
+func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority, log *slog.Logger) *Server {
+	s := &Server{
+		cfg:     cfg,
+		engine:  engine,
+		store:   st,
+		auth:    au,
+		judge:   liveness.Judge{T: engine.Thresholds()},
+		log:     log,
+		metrics: newMetrics(engine.QueueDepth),
+		decode:  inference.DecodeLimits{MaxPixels: cfg.Limits.MaxPixels, MinSide: inference.DefaultDecodeLimits.MinSide},
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler (tests use it with httptest).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully:
+// it stops accepting, reports not-ready, and gives in-flight requests up to
+// the configured shutdown timeout to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Bodies of 16 phone photos need time on slow uplinks; the
+		// per-request deadline (request_timeout) bounds the work after that.
+		ReadTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	s.log.Info("shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc // Serve returned ErrServerClosed as soon as Shutdown began
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		return errors.New("shutdown timeout: in-flight requests were cut off")
+	}
+	return err
+}
