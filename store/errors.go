@@ -1,0 +1,12 @@
+package store
+
+import "errors"
+
+// Outcomes a Store reports as errors that callers must tell apart. Stores
+// wrap them with context, so test them with errors.Is.
+var (
+	ErrGalleryNotFound = errors.New("face gallery not found")
+	ErrGalleryExists   = errors.New("face gallery already exists")
+	ErrFaceNotFound    = errors.New("user not enrolled in the face gallery")
+	ErrFaceExists      = errors.New("user already enrolled in the face gallery")
+)
