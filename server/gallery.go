@@ -62,11 +62,11 @@ func (s *Server) readGallery(w http.ResponseWriter, r *http.Request, n needs) (g
 
 // analyzeOne decodes and analyses a single base64 image.
 func (s *Server) analyzeOne(ctx context.Context, b64 string) (*inference.FaceAnalysis, []byte, error) {
-	imgs, err := s.decodeImages(ctx, "image", []string{b64})
+	img, err := liveness.DecodeImage(b64, s.cfg.Limits.MaxImageBytes, s.decode)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("image: %w", err)
 	}
-	fa, err := s.engine.Analyze(ctx, imgs[0])
+	fa, err := s.engine.Analyze(ctx, img)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Server) analyzeOne(ctx context.Context, b64 string) (*inference.FaceAna
 	if s.cfg.Store.KeepPhotos {
 		// Re-encoded upright, so a stored photo never depends on EXIF.
 		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, imgs[0], &jpeg.Options{Quality: 90}); err != nil {
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
 			return nil, nil, err
 		}
 		photo = buf.Bytes()

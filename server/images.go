@@ -12,7 +12,7 @@ import (
 
 // decodeImages decodes a batch's base64 images in parallel (a 12-megapixel
 // JPEG takes ~100 ms of one core) and reports the first bad one by index.
-func (s *Server) decodeImages(ctx context.Context, field string, encoded []string) ([]*image.NRGBA, error) {
+func (s *Server) decodeImages(ctx context.Context, encoded []string) ([]*image.NRGBA, error) {
 	imgs := make([]*image.NRGBA, len(encoded))
 	errs := make([]error, len(encoded))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -34,10 +34,7 @@ func (s *Server) decodeImages(ctx context.Context, field string, encoded []strin
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			if len(encoded) == 1 {
-				return nil, fmt.Errorf("%s: %w", field, err)
-			}
-			return nil, fmt.Errorf("%s[%d]: %w", field, i, err)
+			return nil, fmt.Errorf("images[%d]: %w", i, err)
 		}
 	}
 	return imgs, nil

@@ -32,7 +32,7 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		}
 		enrolled = face.Embedding
 	}
-	imgs, err := s.decodeImages(r.Context(), "images", b.Images)
+	imgs, err := s.decodeImages(r.Context(), b.Images)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -1,0 +1,152 @@
+package liveness
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/internal/testkit"
+)
+
+func TestMatch(t *testing.T) {
+	j := Judge{T: inference.DefaultThresholds()}
+	eye := func(open bool) inference.Eye { return inference.Eye{Open: open} }
+	for _, tc := range []struct {
+		name string
+		face inference.Face
+		p    Parameter
+		want bool
+	}{
+		{"left at the threshold", inference.Face{Yaw: 20}, Left, true},
+		{"left short of it", inference.Face{Yaw: 19.9}, Left, false},
+		{"right is negative yaw", inference.Face{Yaw: -25}, Right, true},
+		{"right on a left turn", inference.Face{Yaw: 25}, Right, false},
+		{"up", inference.Face{Pitch: 16}, Up, true},
+		{"down", inference.Face{Pitch: -16}, Down, true},
+		{"down on an up look", inference.Face{Pitch: 16}, Down, false},
+		{"front", inference.Face{Yaw: 11, Pitch: -11}, Front, true},
+		{"front too far turned", inference.Face{Yaw: 13}, Front, false},
+		{"eyes open", inference.Face{LeftEye: eye(true), RightEye: eye(true)}, EyesOpen, true},
+		{"a wink is not eyes open", inference.Face{LeftEye: eye(true), RightEye: eye(false)}, EyesOpen, false},
+		{"a wink is not eyes closed", inference.Face{LeftEye: eye(true), RightEye: eye(false)}, EyesClosed, false},
+		{"eyes closed", inference.Face{}, EyesClosed, true},
+		{"mouth open", inference.Face{Mouth: inference.Mouth{Open: true}}, MouthOpen, true},
+		{"mouth closed", inference.Face{}, MouthClosed, true},
+		{"mouth under a mask", inference.Face{Mask: inference.Mask{Worn: true}}, MouthClosed, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := j.Match(&tc.face, tc.p)
+			if got != tc.want {
+				t.Errorf("Match = %v (%s), want %v", got, why, tc.want)
+			}
+			if why == "" {
+				t.Error("no reason given")
+			}
+		})
+	}
+}
+
+func TestBatchVerdict(t *testing.T) {
+	j := Judge{T: inference.DefaultThresholds()}
+	a := []float32{1, 0}
+	b := []float32{0, 1}
+	face := func(emb []float32, spoof bool) *inference.FaceAnalysis {
+		return &inference.FaceAnalysis{Faces: 1, Face: &inference.Face{Embedding: emb, Spoof: inference.Spoof{Spoof: spoof, Score: 0.9}}}
+	}
+	noFace := &inference.FaceAnalysis{}
+	params := []Parameter{Front, Front, Front, Front}
+
+	// The first image with a face is the reference; the no-face image and
+	// the other person fail; the spoof fails only with spoof detection on.
+	fas := []*inference.FaceAnalysis{noFace, face(a, false), face(b, false), face(a, true)}
+	v := j.Batch(fas, params, nil, true, 2)
+	if v.Liveness != Failed || v.Passed != 1 {
+		t.Errorf("spoof on: %s with %d passed, want failed with 1", v.Liveness, v.Passed)
+	}
+	if r := v.Results[0]; r.FaceDetected || r.Match || r.Reasons[0] != "no face detected" {
+		t.Errorf("no-face image: %+v", r)
+	}
+	if r := v.Results[2]; r.Verified || r.Similarity != 0 {
+		t.Errorf("other person: %+v", r)
+	}
+	if v := j.Batch(fas, params, nil, false, 2); v.Liveness != Passed || v.Passed != 2 {
+		t.Errorf("spoof off: %s with %d passed, want passed with 2", v.Liveness, v.Passed)
+	}
+	// An enrolled face replaces the batch reference.
+	if v := j.Batch(fas, params, b, false, 1); v.Passed != 1 || !v.Results[2].Verified || v.Results[1].Verified {
+		t.Errorf("against enrolled b: %+v", v)
+	}
+}
+
+func TestResultsKeepImageOrder(t *testing.T) {
+	rs := make(Results, 12)
+	for i := range rs {
+		rs[i].FaceParameter = Parameters[i%len(Parameters)]
+	}
+	data, err := json.Marshal(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i2, i10 := strings.Index(string(data), `"image2"`), strings.Index(string(data), `"image10"`); i2 < 0 || i10 < i2 {
+		t.Errorf("image2 at %d, image10 at %d: %s", i2, i10, data)
+	}
+	var back Results
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	for i := range rs {
+		if back[i].FaceParameter != rs[i].FaceParameter {
+			t.Errorf("image%d: %q, want %q", i+1, back[i].FaceParameter, rs[i].FaceParameter)
+		}
+	}
+}
+
+func TestCheckDefaults(t *testing.T) {
+	r := Request{TrxID: "t", Images: []string{"a", "b"}, FaceParameters: []string{"left", "mouth open"}}
+	b, err := r.Check(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.SpoofDetection || b.SuccessThreshold != 2 || b.Parameters[1] != MouthOpen || b.GalleryID != "" {
+		t.Errorf("defaults: %+v", b)
+	}
+	off, one := false, 1
+	r.SpoofDetection, r.SuccessThreshold = &off, &one
+	r.FacegalleryID, r.UserID = "g", "u"
+	if b, err = r.Check(16); err != nil || b.SpoofDetection || b.SuccessThreshold != 1 || b.GalleryID != "g" {
+		t.Errorf("explicit: %+v %v", b, err)
+	}
+	var fe *FieldError
+	if _, err := r.Check(1); !errors.As(err, &fe) || fe.Field != "images" {
+		t.Errorf("over the limit: %v", err)
+	}
+}
+
+func TestDecodeImageEncodings(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testkit.Shared(t, "testdata/samples"), "fr_obama_obama.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := base64.StdEncoding.EncodeToString(data)
+	for name, s := range map[string]string{
+		"standard":   std,
+		"data URL":   "data:image/jpeg;base64," + std,
+		"no padding": base64.RawStdEncoding.EncodeToString(data),
+	} {
+		img, err := DecodeImage(s, len(data), inference.DefaultDecodeLimits)
+		if err != nil || img.Bounds().Dx() < 100 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := DecodeImage(std, len(data)-1, inference.DefaultDecodeLimits); !errors.Is(err, ErrImageTooLarge) {
+		t.Errorf("one byte over: %v", err)
+	}
+	if _, err := DecodeImage("", 100, inference.DefaultDecodeLimits); !errors.Is(err, ErrBase64) {
+		t.Errorf("empty: %v", err)
+	}
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestGracefulShutdown: a request whose body is still arriving when shutdown
+// begins is finished and answered; new connections are refused meanwhile.
+func TestGracefulShutdown(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	body, err := json.Marshal(batch(t, "drain", "fr_rose_leslie_img1.jpg", "front", "fr_rose_leslie_img2.jpg", "front"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("POST", ts.url+"/liveness-api/verify-face-liveness", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accesstoken", tokenA)
+	type reply struct {
+		status int
+		body   string
+		err    error
+	}
+	replies := make(chan reply, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			replies <- reply{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		replies <- reply{resp.StatusCode, string(b), err}
+	}()
+	half := len(body) / 2
+	if _, err := pw.Write(body[:half]); err != nil {
+		t.Fatal(err)
+	}
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.stop() }()
+	addr := strings.TrimPrefix(ts.url, "http://")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break // the listener is closed: shutdown has begun
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts connections 10 s after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	if _, err := pw.Write(body[half:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	select {
+	case r := <-replies:
+		if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"liveness":"passed"`) {
+			t.Fatalf("in-flight request: status %d, err %v, body %.300s", r.status, r.err, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("in-flight request not answered within 30 s")
+	}
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("shutdown did not finish")
+	}
+}
