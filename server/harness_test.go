@@ -95,7 +95,7 @@ func testConfig(dir string) config.Config {
 	return cfg
 }
 
-func startServer(t *testing.T, cfg config.Config) *testServer {
+func startServer(t testing.TB, cfg config.Config) *testServer {
 	t.Helper()
 	eng := sharedEngine(t)
 	st, err := sqlite.Open(cfg.StorePath())
