@@ -15,6 +15,7 @@ import (
 type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
+	inFlight prometheus.Gauge
 	latency  *prometheus.HistogramVec
 	stages   *prometheus.HistogramVec
 	images   *prometheus.CounterVec
@@ -27,6 +28,10 @@ func newMetrics(queueDepth func() int) *metrics {
 			Name: "livenessd_http_requests_total",
 			Help: "HTTP requests by route, method and status code.",
 		}, []string{"route", "method", "code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "livenessd_http_requests_in_flight",
+			Help: "HTTP requests being served, this scrape included.",
+		}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "livenessd_http_request_duration_seconds",
 			Help:    "HTTP request latency by route and method.",
@@ -42,7 +47,7 @@ func newMetrics(queueDepth func() int) *metrics {
 			Help: "Images judged by outcome: passed, failed or no_face.",
 		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.stages, m.images,
+	m.reg.MustRegister(m.requests, m.inFlight, m.latency, m.stages, m.images,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "livenessd_inference_queue_depth",
 			Help: "Images waiting for an inference worker.",

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestGracefulShutdown(t *testing.T) {
 	if _, err := pw.Write(body[:half]); err != nil {
 		t.Fatal(err)
 	}
+	// Shut down only once the handler runs: a connection still in the
+	// listener's backlog would be reset when the listener closes.
+	waitInFlight(t, ts, 2) // the liveness request and the scrape itself
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- ts.stop() }()
@@ -82,5 +86,30 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("shutdown did not finish")
+	}
+}
+
+// waitInFlight polls /metrics until n requests are in flight.
+func waitInFlight(t *testing.T, ts *testServer, n int) {
+	t.Helper()
+	want := "livenessd_http_requests_in_flight " + strconv.Itoa(n) + "\n"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(ts.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(text), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %q in /metrics", strings.TrimSpace(want))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
