@@ -8,9 +8,9 @@ BIN     := bin/livenessd
 export CGO_ENABLED := 1
 SHELL   := /bin/bash
 
-# Photos analysed by `make run`; override with `make run RUN_IMAGES="a.jpg b.png"`.
-SAMPLES_DIR ?= ../shared/testdata/samples
-RUN_IMAGES  ?= $(sort $(wildcard $(SAMPLES_DIR)/*.jpg $(SAMPLES_DIR)/*.jpeg $(SAMPLES_DIR)/*.png))
+# `make run` serves from DATA_DIR (database, signing key, the demo token).
+DATA_DIR ?= data
+ADDR     ?= 127.0.0.1:8080
 
 # Go files to format-check: all of them except anything in the model cache.
 GOFILES = $(shell find . -path ./.git -prune -o -path ./models/cache -prune -o -name '*.go' -print)
@@ -44,9 +44,19 @@ build: ## build bin/livenessd
 models: check-tools build ## fetch ONNX Runtime and the models into models/cache (sha256-verified; cache hits are silent)
 	@$(BIN) fetch >/dev/null
 
-# serve arrives with the REST API issue; until then run analyses the sample photos
-run: models ## fetch, then analyse the sample photos (one JSON line each)
-	$(BIN) analyze $(or $(RUN_IMAGES),$(error no photos in $(SAMPLES_DIR); use make run RUN_IMAGES="a.jpg b.jpg"))
+# run makes a random token for client "demo" once (kept in $(DATA_DIR)/demo-token,
+# mode 0600) unless LIVENESS_API_TOKENS is set, prints it and the URLs, then serves.
+run: models ## fetch, build and serve the API and demo page on http://127.0.0.1:8080 (prints an access token)
+	@mkdir -p -m 0750 $(DATA_DIR)
+	@if [ -z "$$LIVENESS_API_TOKENS" ] && [ ! -s $(DATA_DIR)/demo-token ]; then \
+	  (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' > $(DATA_DIR)/demo-token); fi
+	@token=$$(cat $(DATA_DIR)/demo-token 2>/dev/null); \
+	if [ -z "$$LIVENESS_API_TOKENS" ]; then export LIVENESS_API_TOKENS="demo:$$token"; \
+	  echo "Access token (client demo): $$token"; fi; \
+	echo "Demo page:   http://$(ADDR)/"; \
+	echo "API docs:    http://$(ADDR)/openapi.yaml"; \
+	echo "Try:         curl -s -H 'Accesstoken: '\$$(cat $(DATA_DIR)/demo-token) http://$(ADDR)/face-api/facegallery/my-facegalleries"; \
+	exec $(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR) --log-format text
 
 # The inference package runs verbosely so its accuracy tables (real models on
 # ../shared/testdata) are printed; pipefail keeps a failing test fatal.
@@ -54,8 +64,9 @@ test: models vet fmt-check ## fetch, vet, check formatting, run every test (prin
 	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
 	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ | grep -vE '^=== (RUN|PAUSE|CONT)'
 
-bench: models ## fetch, then run the inference benchmarks (200 iterations each)
+bench: models ## fetch, then run the inference (200 iterations) and REST (30 requests) benchmarks
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
+	$(GO) test -run '^$$' -bench . -benchtime 30x ./server/
 
 fmt: ## gofmt every Go file in place
 	@gofmt -l -w $(GOFILES)

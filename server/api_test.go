@@ -217,6 +217,16 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	if code, out := ts.call(t, "GET", "/readyz", "", nil); code != 200 || out["status"] != "ready" {
 		t.Errorf("readyz: %d %v", code, out)
 	}
+	page, err := client.Get(ts.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(html), "/liveness-api/verify-face-liveness") {
+		t.Errorf("demo page: %d %s", page.StatusCode, page.Header.Get("Content-Type"))
+	}
 	mustLiveness(t, ts, tokenA, batch(t, "m1", "fr_obama_obama.jpg", "front"), "passed")
 	resp, err := client.Get(ts.url + "/metrics")
 	if err != nil {

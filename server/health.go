@@ -3,6 +3,8 @@ package server
 import (
 	_ "embed"
 	"net/http"
+
+	"github.com/livenessd/livenessd/web"
 )
 
 // healthz says the process is up and serving HTTP.
@@ -32,4 +34,12 @@ var openAPI []byte
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
 	w.Write(openAPI)
+}
+
+// serveDemo is the demo page. Its script is inline, so the policy allows
+// inline scripts but nothing from other origins.
+func serveDemo(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:")
+	w.Write(web.Index)
 }

@@ -19,6 +19,7 @@ func (s *Server) routes() http.Handler {
 		writeError(w, r, errStatus(http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
 	})
 
+	r.Get("/", serveDemo)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

@@ -40,6 +40,7 @@ func serveFlags(fs *flag.FlagSet, overrides *[]func(*config.Config) error) *stri
 		return err
 	})
 	set("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) error { c.LogLevel = v; return nil })
+	set("log-format", "json or text (env LIVENESS_LOG_FORMAT)", func(c *config.Config, v string) error { c.LogFormat = v; return nil })
 	set("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)", func(c *config.Config, v string) error { c.Models.ORTLib = v; return nil })
 	set("model-cache", "model and runtime cache directory (env LIVENESS_MODEL_CACHE)", func(c *config.Config, v string) error { c.Models.Cache = v; return nil })
 	set("model-mirror", "offline mirror of model files (env LIVENESS_MODEL_MIRROR)", func(c *config.Config, v string) error { c.Models.Mirror = v; return nil })

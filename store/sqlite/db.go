@@ -66,6 +66,13 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	// Face embeddings are biometric data: create the file owner-only. SQLite
+	// gives its -wal and -shm files the database file's mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	f.Close()
 
 	// _txlock=immediate takes the write lock at BEGIN: a deferred transaction
 	// that reads first and then writes can fail with SQLITE_BUSY at once,

@@ -377,8 +377,13 @@ func TestOpenCreatesDirectory(t *testing.T) {
 	if perm := st.Mode().Perm(); perm&^0o750 != 0 {
 		t.Errorf("created directory with mode %v, want at most 0750", perm)
 	}
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("database not at the given path: %v", err)
+	for _, f := range []string{path, path + "-wal"} {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		} else if perm := st.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %v, want 0600 (embeddings are biometric data)", filepath.Base(f), perm)
+		}
 	}
 }
 
