@@ -5,9 +5,8 @@
 #   CUDA:                  docker build --target cuda \
 #                            --build-arg ORT_GPU_TGZ_URL=https://github.com/microsoft/onnxruntime/releases/download/vX.Y.Z/onnxruntime-linux-x64-gpu-X.Y.Z.tgz \
 #                            -t livenessd:cuda .
-#   Run:                   docker run --rm -p 8080:8080 livenessd
-#                          (`serve` arrives with the REST API issue; until then, e.g.
-#                           docker run --rm -v "$PWD/photos:/in:ro" livenessd analyze /in/a.jpg)
+#   Run:                   docker run --rm -p 8080:8080 -v livenessd-data:/var/lib/livenessd \
+#                            -e LIVENESS_API_TOKENS=demo:<a random token of 16+ characters> livenessd
 #
 # The build stage fetches ONNX Runtime (npm registry) and the models (their
 # canonical URLs) over the network, verifying each file's sha256. A local
@@ -45,12 +44,16 @@ RUN test -n "$ORT_GPU_TGZ_URL" || { echo "set --build-arg ORT_GPU_TGZ_URL=<onnxr
     | tar -xz -C /opt/onnxruntime/lib --strip-components=2 --wildcards '*/lib/libonnxruntime*.so*' \
  && test -e /opt/onnxruntime/lib/libonnxruntime.so.1 \
  && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin livenessd
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin livenessd \
+ && install -d -m 0750 -o livenessd -g livenessd /var/lib/livenessd
 COPY --from=build /src/bin/livenessd /opt/livenessd/livenessd
 COPY --from=build /src/models/cache/*.onnx /opt/livenessd/models/cache/
 ENV LIVENESS_MODEL_CACHE=/opt/livenessd/models/cache \
     LIVENESS_ORT_LIB=/opt/onnxruntime/lib/libonnxruntime.so.1 \
-    LIVENESS_DEVICE=cuda
+    LIVENESS_DEVICE=cuda \
+    LIVENESS_ADDR=0.0.0.0:8080 \
+    LIVENESS_DATA_DIR=/var/lib/livenessd
+VOLUME /var/lib/livenessd
 WORKDIR /opt/livenessd
 USER livenessd
 EXPOSE 8080
@@ -62,11 +65,15 @@ FROM debian:bookworm-slim AS cpu
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libstdc++6 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin livenessd
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin livenessd \
+ && install -d -m 0750 -o livenessd -g livenessd /var/lib/livenessd
 COPY --from=build /src/bin/livenessd /opt/livenessd/livenessd
 COPY --from=build /src/models/cache /opt/livenessd/models/cache
 ENV LIVENESS_MODEL_CACHE=/opt/livenessd/models/cache \
-    LIVENESS_DEVICE=cpu
+    LIVENESS_DEVICE=cpu \
+    LIVENESS_ADDR=0.0.0.0:8080 \
+    LIVENESS_DATA_DIR=/var/lib/livenessd
+VOLUME /var/lib/livenessd
 WORKDIR /opt/livenessd
 USER livenessd
 EXPOSE 8080
