@@ -2,9 +2,7 @@ package inference_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -19,20 +17,6 @@ import (
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/internal/testkit"
 )
-
-// pngBytes encodes a w x h mid-gray PNG.
-func pngBytes(t testing.TB, w, h int) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = 128
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func readShared(t testing.TB, sub, name string) []byte {
 	t.Helper()
@@ -86,14 +70,7 @@ func TestDecodeTruncatedJPEGIsCorrupt(t *testing.T) {
 // A decompression bomb: a tiny PNG whose header claims 30000x30000 pixels
 // (3.6 GB as NRGBA). Decode must refuse it from the header alone.
 func TestDecodeRefusesHugeDimensionsFromHeader(t *testing.T) {
-	data := pngBytes(t, 64, 64)
-	// 8-byte signature, then the IHDR chunk: length(4) "IHDR"(4) data(13) crc(4).
-	if string(data[12:16]) != "IHDR" {
-		t.Fatalf("unexpected PNG layout: %q", data[12:16])
-	}
-	binary.BigEndian.PutUint32(data[16:20], 30000)
-	binary.BigEndian.PutUint32(data[20:24], 30000)
-	binary.BigEndian.PutUint32(data[29:33], crc32.ChecksumIEEE(data[12:29]))
+	data := testkit.BombPNG(t)
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil || cfg.Width != 30000 || cfg.Height != 30000 {
 		t.Fatalf("patched header reads %dx%d, %v: want a valid 30000x30000 header", cfg.Width, cfg.Height, err)
@@ -117,17 +94,17 @@ func TestDecodeRefusesHugeDimensionsFromHeader(t *testing.T) {
 }
 
 func TestDecodeRefusesTinyImage(t *testing.T) {
-	_, err := inference.Decode(pngBytes(t, 16, 16), inference.DefaultDecodeLimits)
+	_, err := inference.Decode(testkit.GrayPNG(t, 16, 16), inference.DefaultDecodeLimits)
 	if !errors.Is(err, inference.ErrImageSize) {
 		t.Fatalf("16x16: err = %v, want ErrImageSize", err)
 	}
 	// One side too small is enough.
-	_, err = inference.Decode(pngBytes(t, 640, 16), inference.DefaultDecodeLimits)
+	_, err = inference.Decode(testkit.GrayPNG(t, 640, 16), inference.DefaultDecodeLimits)
 	if !errors.Is(err, inference.ErrImageSize) {
 		t.Fatalf("640x16: err = %v, want ErrImageSize", err)
 	}
 	// MinSide itself is allowed.
-	img, err := inference.Decode(pngBytes(t, 32, 32), inference.DefaultDecodeLimits)
+	img, err := inference.Decode(testkit.GrayPNG(t, 32, 32), inference.DefaultDecodeLimits)
 	if err != nil {
 		t.Fatalf("32x32: %v", err)
 	}

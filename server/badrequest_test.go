@@ -3,12 +3,9 @@ package server
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
-	"image/png"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,31 +14,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/livenessd/livenessd/auth"
+	"github.com/livenessd/livenessd/internal/testkit"
 )
-
-func encodePNG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = 128
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// bombPNG is a tiny valid PNG whose header claims 30000x30000 pixels: decoding
-// it would need 3.6 GB, so it must be refused from the header alone.
-func bombPNG(t *testing.T) []byte {
-	data := encodePNG(t, 64, 64)
-	// IHDR starts at byte 8: length(4) type(4) width(4) height(4) ... crc(4).
-	binary.BigEndian.PutUint32(data[16:], 30000)
-	binary.BigEndian.PutUint32(data[20:], 30000)
-	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
-	return data
-}
 
 func b64(data []byte) string { return base64.StdEncoding.EncodeToString(data) }
 
@@ -125,8 +99,8 @@ func TestBadRequests(t *testing.T) {
 		{"text, not an image", "POST", liveness, tokenA, "", img(b64([]byte("hello, I am text, not a photo"))), 400, "images[0]: not a JPEG or PNG image"},
 		{"GIF", "POST", liveness, tokenA, "", img(b64(gifBuf.Bytes())), 400, "not a JPEG or PNG image"},
 		{"truncated JPEG", "POST", liveness, tokenA, "", img(b64(raw[:len(raw)/2])), 400, "corrupt or truncated"},
-		{"decompression bomb", "POST", liveness, tokenA, "", img(b64(bombPNG(t))), 400, "30000x30000"},
-		{"tiny image", "POST", liveness, tokenA, "", img(b64(encodePNG(t, 16, 16))), 400, "16x16"},
+		{"decompression bomb", "POST", liveness, tokenA, "", img(b64(testkit.BombPNG(t))), 400, "30000x30000"},
+		{"tiny image", "POST", liveness, tokenA, "", img(b64(testkit.GrayPNG(t, 16, 16))), 400, "16x16"},
 		{"image over the byte limit", "POST", liveness, tokenA, "", img(strings.Repeat("A", 2<<20)), 413, "image too large"},
 		{"body over the limit", "POST", liveness, tokenA, "", with(one, "images", []string{strings.Repeat("A", 9<<20)}), 413, "larger than the 8 MiB limit"},
 		// Galleries.
@@ -138,7 +112,7 @@ func TestBadRequests(t *testing.T) {
 		{"cross-client delete face", "DELETE", gallery + "delete-face", tokenB, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "user_id": "obama"}, 404, "face gallery not found"},
 		{"gallery exists", "POST", gallery + "create-facegallery", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery"}, 409, "already exists"},
 		{"user enrolled twice", "POST", gallery + "enroll-face", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "user_id": "obama", "image": obama}, 409, "already enrolled"},
-		{"enrol without face", "POST", gallery + "enroll-face", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "user_id": "gray", "image": b64(encodePNG(t, 320, 240))}, 422, "no face detected"},
+		{"enrol without face", "POST", gallery + "enroll-face", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "user_id": "gray", "image": b64(testkit.GrayPNG(t, 320, 240))}, 422, "no face detected"},
 		{"enrol several faces", "POST", gallery + "enroll-face", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "user_id": "crowd", "image": photo(t, "fr_biden_biden2.jpg")}, 422, "several faces"},
 		{"enrol without image", "POST", gallery + "enroll-face", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "user_id": "u"}, 400, "image: is required"},
 		{"verify-face without user", "POST", gallery + "verify-face", tokenA, "", map[string]any{"trx_id": "x", "facegallery_id": "a-gallery", "image": obama}, 400, "user_id: is required"},

@@ -83,6 +83,44 @@ func (s *Server) analyzeOne(ctx context.Context, b64 string) (*inference.FaceAna
 	return fa, photo, nil
 }
 
+// galleryIDs answers the routes that only change the store.
+type galleryIDs struct {
+	status
+	FacegalleryID string `json:"facegallery_id"`
+	UserID        string `json:"user_id,omitempty"`
+}
+
+// storeOp is one change to the store made by a gallery route.
+type storeOp func(ctx context.Context, client string, req galleryRequest) error
+
+// changeStore serves create-facegallery, delete-facegallery and delete-face:
+// read and check the body, make the change, answer with the ids.
+func (s *Server) changeStore(n needs, op storeOp) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := s.readGallery(w, r, n)
+		if err == nil {
+			err = op(r.Context(), clientOf(r), req)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, r, http.StatusOK, galleryIDs{ok(r), req.FacegalleryID, req.UserID})
+	}
+}
+
+func (s *Server) createGallery(ctx context.Context, client string, req galleryRequest) error {
+	return s.store.CreateGallery(ctx, client, req.FacegalleryID)
+}
+
+func (s *Server) deleteGallery(ctx context.Context, client string, req galleryRequest) error {
+	return s.store.DeleteGallery(ctx, client, req.FacegalleryID)
+}
+
+func (s *Server) deleteFace(ctx context.Context, client string, req galleryRequest) error {
+	return s.store.DeleteFace(ctx, client, req.FacegalleryID, req.UserID)
+}
+
 type galleryInfo struct {
 	FacegalleryID string    `json:"facegallery_id"`
 	Faces         int       `json:"faces"`
@@ -93,21 +131,6 @@ type faceInfo struct {
 	UserID    string    `json:"user_id"`
 	UserName  string    `json:"user_name"`
 	CreatedAt time.Time `json:"created_at"`
-}
-
-func (s *Server) createGallery(w http.ResponseWriter, r *http.Request) {
-	req, err := s.readGallery(w, r, needs{})
-	if err == nil {
-		err = s.store.CreateGallery(r.Context(), clientOf(r), req.FacegalleryID)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, struct {
-		status
-		FacegalleryID string `json:"facegallery_id"`
-	}{ok(r), req.FacegalleryID})
 }
 
 func (s *Server) myGalleries(w http.ResponseWriter, r *http.Request) {
@@ -131,21 +154,6 @@ func (s *Server) myGalleries(w http.ResponseWriter, r *http.Request) {
 		status
 		Facegalleries []galleryInfo `json:"facegalleries"`
 	}{ok(r), out})
-}
-
-func (s *Server) deleteGallery(w http.ResponseWriter, r *http.Request) {
-	req, err := s.readGallery(w, r, needs{})
-	if err == nil {
-		err = s.store.DeleteGallery(r.Context(), clientOf(r), req.FacegalleryID)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, struct {
-		status
-		FacegalleryID string `json:"facegallery_id"`
-	}{ok(r), req.FacegalleryID})
 }
 
 // enrollFace stores the embedding of the one face in the image (and the
@@ -199,22 +207,6 @@ func (s *Server) listFaces(w http.ResponseWriter, r *http.Request) {
 		FacegalleryID string     `json:"facegallery_id"`
 		Faces         []faceInfo `json:"faces"`
 	}{ok(r), req.FacegalleryID, out})
-}
-
-func (s *Server) deleteFace(w http.ResponseWriter, r *http.Request) {
-	req, err := s.readGallery(w, r, needs{user: true})
-	if err == nil {
-		err = s.store.DeleteFace(r.Context(), clientOf(r), req.FacegalleryID, req.UserID)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, struct {
-		status
-		FacegalleryID string `json:"facegallery_id"`
-		UserID        string `json:"user_id"`
-	}{ok(r), req.FacegalleryID, req.UserID})
 }
 
 // verifyFace compares the largest face in the image with an enrolled face.

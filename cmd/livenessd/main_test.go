@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,15 +71,7 @@ func TestAnalyze(t *testing.T) {
 		t.Fatal(err)
 	}
 	gray := filepath.Join(dir, "gray.png")
-	img := image.NewGray(image.Rect(0, 0, 640, 480))
-	for i := range img.Pix {
-		img.Pix[i] = 128
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gray, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(gray, testkit.GrayPNG(t, 640, 480), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.jpg")

@@ -3,7 +3,12 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -57,4 +62,33 @@ func Models(tb testing.TB) (*models.Manifest, models.Paths) {
 		tb.Fatalf("models: %v", fetchErr)
 	}
 	return man, paths
+}
+
+// GrayPNG encodes a w x h mid-gray PNG: a valid image with no face in it.
+func GrayPNG(tb testing.TB, w, h int) []byte {
+	tb.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 128
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BombPNG is a decompression bomb: a valid 64x64 PNG whose header claims
+// 30000x30000 pixels (3.6 GB as NRGBA), with a correct header checksum.
+func BombPNG(tb testing.TB) []byte {
+	tb.Helper()
+	data := GrayPNG(tb, 64, 64)
+	// 8-byte signature, then the IHDR chunk: length(4) "IHDR"(4) data(13) crc(4).
+	if string(data[12:16]) != "IHDR" {
+		tb.Fatalf("unexpected PNG layout: %q", data[12:16])
+	}
+	binary.BigEndian.PutUint32(data[16:20], 30000)
+	binary.BigEndian.PutUint32(data[20:24], 30000)
+	binary.BigEndian.PutUint32(data[29:33], crc32.ChecksumIEEE(data[12:29]))
+	return data
 }
