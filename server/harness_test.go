@@ -97,7 +97,12 @@ func testConfig(dir string) config.Config {
 
 func startServer(t testing.TB, cfg config.Config) *testServer {
 	t.Helper()
-	eng := sharedEngine(t)
+	return startServerWith(t, cfg, sharedEngine(t))
+}
+
+// startServerWith serves with an engine of the test's own.
+func startServerWith(t testing.TB, cfg config.Config, eng Analyzer) *testServer {
+	t.Helper()
 	st, err := sqlite.Open(cfg.StorePath())
 	if err != nil {
 		t.Fatal(err)

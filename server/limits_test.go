@@ -1,0 +1,87 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"image/jpeg"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/store/sqlite"
+)
+
+// TestBusyAnswers503: a batch that does not fit the inference queue is shed
+// at once with 503 and Retry-After, not queued without bound.
+func TestBusyAnswers503(t *testing.T) {
+	man, paths := testkit.Models(t)
+	cfg := inference.DefaultConfig()
+	cfg.Workers, cfg.QueueSize = 1, 1
+	eng, err := inference.New(cfg, man, paths, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ts := startServerWith(t, testConfig(t.TempDir()), eng)
+	code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA,
+		batch(t, "busy", "fr_rose_leslie_img1.jpg", "front", "fr_rose_leslie_img2.jpg", "front"))
+	if code != 503 || out["status"] != "503" || !strings.Contains(out["status_message"].(string), "retry") {
+		t.Errorf("%d %v", code, out)
+	}
+	// One image fits and is judged.
+	mustLiveness(t, ts, tokenA, batch(t, "fits", "fr_rose_leslie_img1.jpg", "front"), "passed")
+}
+
+// TestRequestTimeoutAnswers504: work past request_timeout is abandoned.
+func TestRequestTimeoutAnswers504(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.RequestTimeout = time.Millisecond
+	ts := startServer(t, cfg)
+	code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA,
+		batch(t, "slow", "fr_rose_leslie_img1.jpg", "front", "fr_rose_leslie_img2.jpg", "front"))
+	if code != 504 || out["status"] != "504" || out["trx_id"] != "slow" {
+		t.Errorf("%d %v", code, out)
+	}
+}
+
+// TestKeepPhotos: photos are stored only when configured, upright as JPEG.
+func TestKeepPhotos(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		cfg := testConfig(t.TempDir())
+		cfg.Store.KeepPhotos = keep
+		ts := startServer(t, cfg)
+		for _, step := range []struct {
+			path string
+			body map[string]any
+		}{
+			{"create-facegallery", map[string]any{"trx_id": "k1", "facegallery_id": "g"}},
+			{"enroll-face", map[string]any{"trx_id": "k2", "facegallery_id": "g", "user_id": "rose", "image": photo(t, "fr_rose_leslie_img1.jpg")}},
+		} {
+			if code, out := ts.call(t, "POST", "/face-api/facegallery/"+step.path, tokenA, step.body); code != 200 {
+				t.Fatalf("%s: %d %v", step.path, code, out)
+			}
+		}
+		db, err := sqlite.Open(cfg.StorePath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		face, err := db.Face(context.Background(), "client-a", "g", "rose")
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(face.Embedding) != 128 {
+			t.Errorf("keep_photos %v: embedding has %d values, want 128", keep, len(face.Embedding))
+		}
+		switch {
+		case !keep && face.Photo != nil:
+			t.Errorf("keep_photos false stored a %d-byte photo", len(face.Photo))
+		case keep:
+			if _, err := jpeg.Decode(bytes.NewReader(face.Photo)); err != nil {
+				t.Errorf("keep_photos true: stored photo is not a JPEG: %v", err)
+			}
+		}
+	}
+}
