@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,29 +22,32 @@ import (
 )
 
 // serveFlags override the configuration file and the environment; only the
-// flags actually given are applied.
-func serveFlags(fs *flag.FlagSet, overrides *[]func(*config.Config) error) *string {
+// flags actually given are applied, after both.
+func serveFlags(fs *flag.FlagSet, overrides *[]func(*config.Config)) *string {
 	def := config.Default()
-	set := func(name, usage string, apply func(*config.Config, string) error) {
+	set := func(name, usage string, apply func(*config.Config, string)) {
 		fs.Func(name, usage, func(v string) error {
-			*overrides = append(*overrides, func(c *config.Config) error { return apply(c, v) })
+			*overrides = append(*overrides, func(c *config.Config) { apply(c, v) })
 			return nil
 		})
 	}
 	path := fs.String("config", "", "YAML configuration file (unknown keys are an error)")
-	set("addr", "listen address (env LIVENESS_ADDR, default "+def.Addr+")", func(c *config.Config, v string) error { c.Addr = v; return nil })
-	set("data-dir", "directory for the database and signing key (env LIVENESS_DATA_DIR, default "+def.DataDir+")", func(c *config.Config, v string) error { c.DataDir = v; return nil })
-	set("device", "execution device: auto, cpu or cuda (env LIVENESS_DEVICE)", func(c *config.Config, v string) error { c.Inference.Device = inference.Device(v); return nil })
-	set("workers", "model workers, one set of model sessions each (env LIVENESS_WORKERS, default one per core)", func(c *config.Config, v string) error {
+	set("addr", "listen address (env LIVENESS_ADDR, default "+def.Addr+")", func(c *config.Config, v string) { c.Addr = v })
+	set("data-dir", "directory for the database and signing key (env LIVENESS_DATA_DIR, default "+def.DataDir+")", func(c *config.Config, v string) { c.DataDir = v })
+	set("device", "execution device: auto, cpu or cuda (env LIVENESS_DEVICE)", func(c *config.Config, v string) { c.Inference.Device = inference.Device(v) })
+	fs.Func("workers", "model workers, one set of model sessions each (env LIVENESS_WORKERS, default one per core)", func(v string) error {
 		n, err := strconv.Atoi(v)
-		c.Inference.Workers = n
-		return err
+		if err != nil {
+			return errors.New("want a whole number")
+		}
+		*overrides = append(*overrides, func(c *config.Config) { c.Inference.Workers = n })
+		return nil
 	})
-	set("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) error { c.LogLevel = v; return nil })
-	set("log-format", "json or text (env LIVENESS_LOG_FORMAT)", func(c *config.Config, v string) error { c.LogFormat = v; return nil })
-	set("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)", func(c *config.Config, v string) error { c.Models.ORTLib = v; return nil })
-	set("model-cache", "model and runtime cache directory (env LIVENESS_MODEL_CACHE)", func(c *config.Config, v string) error { c.Models.Cache = v; return nil })
-	set("model-mirror", "offline mirror of model files (env LIVENESS_MODEL_MIRROR)", func(c *config.Config, v string) error { c.Models.Mirror = v; return nil })
+	set("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) { c.LogLevel = v })
+	set("log-format", "json or text (env LIVENESS_LOG_FORMAT)", func(c *config.Config, v string) { c.LogFormat = v })
+	set("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)", func(c *config.Config, v string) { c.Models.ORTLib = v })
+	set("model-cache", "model and runtime cache directory (env LIVENESS_MODEL_CACHE)", func(c *config.Config, v string) { c.Models.Cache = v })
+	set("model-mirror", "offline mirror of model files (env LIVENESS_MODEL_MIRROR)", func(c *config.Config, v string) { c.Models.Mirror = v })
 	return path
 }
 
@@ -55,7 +59,7 @@ func loadServeConfig(args []string, stderr io.Writer) (config.Config, int) {
 		fmt.Fprintln(stderr, "usage: livenessd serve [flags]\n\nAPI tokens come from the config file or LIVENESS_API_TOKENS=client:token,...")
 		fs.PrintDefaults()
 	}
-	var overrides []func(*config.Config) error
+	var overrides []func(*config.Config)
 	path := serveFlags(fs, &overrides)
 	if err := fs.Parse(args); err != nil {
 		return config.Config{}, parseFailure(err)
@@ -66,9 +70,7 @@ func loadServeConfig(args []string, stderr io.Writer) (config.Config, int) {
 	}
 	cfg, err := config.Load(*path, os.Getenv)
 	for _, o := range overrides {
-		if err == nil {
-			err = o(&cfg)
-		}
+		o(&cfg)
 	}
 	if err == nil {
 		err = cfg.Validate()

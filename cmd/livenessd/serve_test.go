@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,12 +37,21 @@ type serverProcess struct {
 	url string
 }
 
-func startServe(t *testing.T, dataDir string) *serverProcess {
-	t.Helper()
+// child runs the CLI in a child process.
+func child(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childArgs+"="+strings.Join([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--workers", "1"}, "\x1f"),
+	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(args, "\x1f"))
+	return cmd
+}
+
+// startServe runs `livenessd serve` with a static token and the OAuth
+// client "backend" whose secret hash is given.
+func startServe(t *testing.T, dataDir, secretHash string) *serverProcess {
+	t.Helper()
+	cmd := child("serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--workers", "1")
+	cmd.Env = append(cmd.Env,
 		"LIVENESS_API_TOKENS=restart:"+restartToken,
+		"LIVENESS_OAUTH_CLIENTS=backend:"+secretHash,
 		"LIVENESS_LOG_LEVEL=warn")
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
@@ -89,12 +99,12 @@ func (p *serverProcess) stop(t *testing.T) {
 	}
 }
 
-func (p *serverProcess) post(t *testing.T, path string, body map[string]any) map[string]any {
+func (p *serverProcess) post(t *testing.T, token, path string, body map[string]any) map[string]any {
 	t.Helper()
 	data, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", p.url+path, bytes.NewReader(data))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accesstoken", restartToken)
+	req.Header.Set("Accesstoken", token)
 	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +117,28 @@ func (p *serverProcess) post(t *testing.T, path string, body map[string]any) map
 	return out
 }
 
-// TestServeRestart: a face enrolled before a SIGTERM is there after a restart.
+// oauthToken exchanges the client credentials for a token.
+func (p *serverProcess) oauthToken(t *testing.T, secret string) string {
+	t.Helper()
+	resp, err := http.PostForm(p.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {"backend"}, "client_secret": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || out.AccessToken == "" {
+		t.Fatalf("token: %d %v", resp.StatusCode, err)
+	}
+	return out.AccessToken
+}
+
+// TestServeRestart: a face enrolled before a SIGTERM is there after a
+// restart, and a token issued before it is still valid (the signing key is
+// kept in the data dir). The OAuth client is configured with the output of
+// `livenessd hash-secret`.
 func TestServeRestart(t *testing.T) {
 	cliEnv(t)
 	dataDir := t.TempDir()
@@ -118,23 +149,65 @@ func TestServeRestart(t *testing.T) {
 		}
 		return base64.StdEncoding.EncodeToString(data)
 	}
+	const secret = "backend-secret-0123456789"
+	hashCmd := child("hash-secret")
+	hashCmd.Stdin = strings.NewReader(secret + "\n")
+	out, err := hashCmd.Output()
+	if err != nil {
+		t.Fatalf("hash-secret: %v", err)
+	}
+	hash := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(hash, "$2a$") {
+		t.Fatalf("hash-secret printed %q, want a bcrypt hash", hash)
+	}
 
-	first := startServe(t, dataDir)
-	first.post(t, "/face-api/facegallery/create-facegallery", map[string]any{"trx_id": "r1", "facegallery_id": "kyc"})
-	first.post(t, "/face-api/facegallery/enroll-face", map[string]any{"trx_id": "r2", "facegallery_id": "kyc",
+	first := startServe(t, dataDir, hash)
+	token := first.oauthToken(t, secret)
+	first.post(t, token, "/face-api/facegallery/create-facegallery", map[string]any{"trx_id": "r1", "facegallery_id": "kyc"})
+	first.post(t, token, "/face-api/facegallery/enroll-face", map[string]any{"trx_id": "r2", "facegallery_id": "kyc",
 		"user_id": "obama", "image": photo("fr_obama_obama.jpg")})
 	first.stop(t)
 
-	second := startServe(t, dataDir)
-	out := second.post(t, "/face-api/facegallery/verify-face", map[string]any{"trx_id": "r3", "facegallery_id": "kyc",
+	second := startServe(t, dataDir, hash)
+	verdict := second.post(t, token, "/face-api/facegallery/verify-face", map[string]any{"trx_id": "r3", "facegallery_id": "kyc",
 		"user_id": "obama", "image": photo("fr_obama_obama2.jpg")})
-	if out["verified"] != true {
-		t.Errorf("after restart: %v", out)
+	if verdict["verified"] != true {
+		t.Errorf("after restart: %v", verdict)
 	}
 	second.stop(t)
 	for _, f := range []string{"livenessd.db", "oauth-signing.key"} {
 		if _, err := os.Stat(filepath.Join(dataDir, f)); err != nil {
 			t.Errorf("data dir lacks %s: %v", f, err)
+		}
+	}
+}
+
+// TestServeRefusesBadConfiguration: configuration mistakes stop serve before
+// anything starts, with exit 2 and every problem named.
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	t.Setenv("LIVENESS_API_TOKENS", "")
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("adr: 127.0.0.1:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"serve"}, []string{"LIVENESS_API_TOKENS"}},
+		{[]string{"serve", "--config", bad}, []string{"field adr not found"}},
+		{[]string{"serve", "--workers", "0", "--log-level", "loud"}, []string{"workers 0", `log_level "loud"`}},
+		{[]string{"serve", "--workers", "many"}, []string{"invalid value"}},
+		{[]string{"serve", "extra"}, []string{"usage: livenessd serve"}},
+	} {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, stderr)
+			}
 		}
 	}
 }
