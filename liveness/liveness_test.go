@@ -107,7 +107,7 @@ func TestResultsKeepImageOrder(t *testing.T) {
 }
 
 func TestCheckDefaults(t *testing.T) {
-	r := Request{TrxID: "t", Images: []string{"a", "b"}, FaceParameters: []string{"left", "mouth open"}}
+	r := Request{Params: Params{TrxID: "t", FaceParameters: []string{"left", "mouth open"}}, Images: []string{"a", "b"}}
 	b, err := r.Check(16)
 	if err != nil {
 		t.Fatal(err)

@@ -5,29 +5,34 @@ import (
 	"regexp"
 )
 
-// Request is the body of POST /liveness-api/verify-face-liveness, field for
-// field as in the spec. Optional fields are pointers so that "absent" and
-// "false"/"0" stay distinguishable.
-type Request struct {
+// Params are the request fields a batch and an interactive session share.
+// Optional fields are pointers so that "absent" and "false"/"0" stay
+// distinguishable.
+type Params struct {
 	FacegalleryID    string   `json:"facegallery_id"`
 	UserID           string   `json:"user_id"`
 	TrxID            string   `json:"trx_id"`
 	SpoofDetection   *bool    `json:"spoof_detection"`
 	SuccessThreshold *int     `json:"success_threshold"`
 	FaceParameters   []string `json:"face_parameters"`
-	Images           []string `json:"images"`
 }
 
-// Batch is a Request whose fields passed Check, with the defaults applied.
-// Images are still base64: decoding them is the transport's job.
-type Batch struct {
+// Request is the body of POST /liveness-api/verify-face-liveness, field for
+// field as in the spec.
+type Request struct {
+	Params
+	Images []string `json:"images"`
+}
+
+// Plan is what is to be judged: Params that passed their checks, with the
+// defaults applied.
+type Plan struct {
 	TrxID            string
 	GalleryID        string // "" when no gallery face was named
 	UserID           string
 	SpoofDetection   bool
 	SuccessThreshold int
 	Parameters       []Parameter
-	Images           []string
 }
 
 // FieldError is a request that breaks the contract, naming the field.
@@ -71,56 +76,70 @@ func CheckID(field, s string) error {
 	return nil
 }
 
-// Check validates r against the contract and applies the defaults:
-// spoof_detection true, success_threshold = number of images.
-func (r Request) Check(maxImages int) (Batch, error) {
+// Check validates a batch request: its images come one per face parameter.
+func (r Request) Check(maxImages int) (Plan, error) {
 	if err := CheckTrxID(r.TrxID); err != nil {
-		return Batch{}, err
+		return Plan{}, err
 	}
-	b := Batch{TrxID: r.TrxID, SpoofDetection: true, Images: r.Images}
 	switch {
 	case r.Images == nil:
-		return Batch{}, &FieldError{"images", "is required"}
-	case r.FaceParameters == nil:
-		return Batch{}, &FieldError{"face_parameters", "is required"}
+		return Plan{}, &FieldError{"images", "is required"}
 	case len(r.Images) == 0:
-		return Batch{}, &FieldError{"images", "is empty; send 1 to " + fmt.Sprint(maxImages) + " images"}
+		return Plan{}, &FieldError{"images", fmt.Sprintf("is empty; send 1 to %d images", maxImages)}
 	case len(r.Images) > maxImages:
-		return Batch{}, &FieldError{"images", fmt.Sprintf("has %d images; at most %d allowed", len(r.Images), maxImages)}
-	case len(r.FaceParameters) != len(r.Images):
-		return Batch{}, &FieldError{"face_parameters", fmt.Sprintf("has %d entries but images has %d; they must be the same length",
+		return Plan{}, &FieldError{"images", fmt.Sprintf("has %d images; at most %d allowed", len(r.Images), maxImages)}
+	case r.FaceParameters != nil && len(r.FaceParameters) != len(r.Images):
+		return Plan{}, &FieldError{"face_parameters", fmt.Sprintf("has %d entries but images has %d; they must be the same length",
 			len(r.FaceParameters), len(r.Images))}
 	}
-	b.Parameters = make([]Parameter, len(r.FaceParameters))
-	for i, s := range r.FaceParameters {
-		p, err := ParseParameter(s)
-		if err != nil {
-			return Batch{}, &FieldError{fmt.Sprintf("face_parameters[%d]", i), err.Error()}
-		}
-		b.Parameters[i] = p
-	}
-	if r.SpoofDetection != nil {
-		b.SpoofDetection = *r.SpoofDetection
-	}
-	b.SuccessThreshold = len(r.Images)
-	if r.SuccessThreshold != nil {
-		if n := *r.SuccessThreshold; n < 1 || n > len(r.Images) {
-			return Batch{}, &FieldError{"success_threshold", fmt.Sprintf("is %d; want 1 to %d (the number of images)", n, len(r.Images))}
-		}
-		b.SuccessThreshold = *r.SuccessThreshold
+	return r.Params.Check(maxImages)
+}
+
+// Check validates the shared fields against the contract and applies the
+// defaults: spoof_detection true, success_threshold = every parameter.
+func (p Params) Check(maxParams int) (Plan, error) {
+	if err := CheckTrxID(p.TrxID); err != nil {
+		return Plan{}, err
 	}
 	switch {
-	case r.FacegalleryID == "" && r.UserID == "":
-	case r.FacegalleryID == "" || r.UserID == "":
-		return Batch{}, &FieldError{"facegallery_id", "facegallery_id and user_id must be given together"}
-	default:
-		if err := CheckID("facegallery_id", r.FacegalleryID); err != nil {
-			return Batch{}, err
-		}
-		if err := CheckID("user_id", r.UserID); err != nil {
-			return Batch{}, err
-		}
-		b.GalleryID, b.UserID = r.FacegalleryID, r.UserID
+	case p.FaceParameters == nil:
+		return Plan{}, &FieldError{"face_parameters", "is required"}
+	case len(p.FaceParameters) == 0:
+		return Plan{}, &FieldError{"face_parameters", fmt.Sprintf("is empty; send 1 to %d", maxParams)}
+	case len(p.FaceParameters) > maxParams:
+		return Plan{}, &FieldError{"face_parameters", fmt.Sprintf("has %d entries; at most %d allowed", len(p.FaceParameters), maxParams)}
 	}
-	return b, nil
+	plan := Plan{TrxID: p.TrxID, SpoofDetection: true, Parameters: make([]Parameter, len(p.FaceParameters))}
+	for i, s := range p.FaceParameters {
+		param, err := ParseParameter(s)
+		if err != nil {
+			return Plan{}, &FieldError{fmt.Sprintf("face_parameters[%d]", i), err.Error()}
+		}
+		plan.Parameters[i] = param
+	}
+	if p.SpoofDetection != nil {
+		plan.SpoofDetection = *p.SpoofDetection
+	}
+	n := len(plan.Parameters)
+	plan.SuccessThreshold = n
+	if p.SuccessThreshold != nil {
+		if t := *p.SuccessThreshold; t < 1 || t > n {
+			return Plan{}, &FieldError{"success_threshold", fmt.Sprintf("is %d; want 1 to %d (the number of face_parameters)", t, n)}
+		}
+		plan.SuccessThreshold = *p.SuccessThreshold
+	}
+	switch {
+	case p.FacegalleryID == "" && p.UserID == "":
+	case p.FacegalleryID == "" || p.UserID == "":
+		return Plan{}, &FieldError{"facegallery_id", "facegallery_id and user_id must be given together"}
+	default:
+		if err := CheckID("facegallery_id", p.FacegalleryID); err != nil {
+			return Plan{}, err
+		}
+		if err := CheckID("user_id", p.UserID); err != nil {
+			return Plan{}, err
+		}
+		plan.GalleryID, plan.UserID = p.FacegalleryID, p.UserID
+	}
+	return plan, nil
 }

@@ -26,9 +26,9 @@ const (
 )
 
 // NewResponse shapes a verdict as a 200 response.
-func NewResponse(b Batch, v Verdict) Response {
+func NewResponse(p Plan, v Verdict) Response {
 	ref := ReferenceBatch
-	if b.GalleryID != "" {
+	if p.GalleryID != "" {
 		ref = ReferenceGallery
 	}
 	return Response{
@@ -36,8 +36,8 @@ func NewResponse(b Batch, v Verdict) Response {
 		StatusMessage:       "Success",
 		Liveness:            v.Liveness,
 		Results:             v.Results,
-		TrxID:               b.TrxID,
-		SuccessThreshold:    b.SuccessThreshold,
+		TrxID:               p.TrxID,
+		SuccessThreshold:    p.SuccessThreshold,
 		PassedImages:        v.Passed,
 		SimilarityReference: ref,
 	}

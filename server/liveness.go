@@ -18,21 +18,21 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 	if liveness.CheckTrxID(req.TrxID) == nil {
 		setTrx(r, req.TrxID)
 	}
-	b, err := req.Check(s.cfg.Limits.MaxImages)
+	plan, err := req.Check(s.cfg.Limits.MaxImages)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	var enrolled []float32
-	if b.GalleryID != "" {
-		face, err := s.store.Face(r.Context(), clientOf(r), b.GalleryID, b.UserID)
+	if plan.GalleryID != "" {
+		face, err := s.store.Face(r.Context(), clientOf(r), plan.GalleryID, plan.UserID)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		enrolled = face.Embedding
 	}
-	imgs, err := s.decodeImages(r.Context(), b.Images)
+	imgs, err := s.decodeImages(r.Context(), req.Images)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -42,13 +42,13 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	v := s.judge.Batch(fas, b.Parameters, enrolled, b.SpoofDetection, b.SuccessThreshold)
+	v := s.judge.Batch(fas, plan.Parameters, enrolled, plan.SpoofDetection, plan.SuccessThreshold)
 	for i, fa := range fas {
 		s.metrics.observeAnalysis(fa)
 		s.metrics.observeOutcome(fa.Face != nil, v.Results[i].Passed)
 	}
 	logger(r).Info("liveness judged", "liveness", v.Liveness, "passed", v.Passed,
-		"success_threshold", b.SuccessThreshold, "images", len(imgs), "spoof_detection", b.SpoofDetection,
-		"gallery", b.GalleryID != "")
-	writeJSON(w, r, http.StatusOK, liveness.NewResponse(b, v))
+		"success_threshold", plan.SuccessThreshold, "images", len(imgs), "spoof_detection", plan.SpoofDetection,
+		"gallery", plan.GalleryID != "")
+	writeJSON(w, r, http.StatusOK, liveness.NewResponse(plan, v))
 }
