@@ -9,4 +9,9 @@ var (
 	ErrGalleryExists   = errors.New("face gallery already exists")
 	ErrFaceNotFound    = errors.New("user not enrolled in the face gallery")
 	ErrFaceExists      = errors.New("user already enrolled in the face gallery")
+
+	ErrSessionNotFound    = errors.New("session not found")
+	ErrSessionExists      = errors.New("session already exists")
+	ErrSessionFinished    = errors.New("session already finished")
+	ErrAuditImageNotFound = errors.New("audit image not found")
 )

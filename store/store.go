@@ -1,11 +1,12 @@
-// Package store owns the persistence of face galleries and enrolled faces.
+// Package store owns the persistence of face galleries, enrolled faces, and
+// liveness sessions with their audit images.
 //
 // It is an interface, Store, so that the SQLite backend in store/sqlite can be
 // joined by a PostgreSQL one without touching callers. It knows nothing of
 // HTTP: request validation, authentication and status codes belong to the
-// server; this package only scopes every operation by client ID and reports
-// the outcomes callers must tell apart as sentinel errors (ErrGalleryNotFound
-// and its siblings).
+// server; this package only scopes gallery operations by client ID and
+// session operations by session ID, and reports the outcomes callers must
+// tell apart as sentinel errors (ErrGalleryNotFound and its siblings).
 package store
 
 import (
@@ -36,14 +37,19 @@ type Face struct {
 	CreatedAt time.Time
 }
 
-// Store persists galleries and faces.
+// Store persists galleries, faces and liveness sessions.
 //
-// Every method is scoped by client ID: one client can never see, use or
-// delete another client's galleries, and the same gallery ID under two
-// clients names two unrelated galleries. Errors wrap the sentinels, so
-// callers test them with errors.Is. Implementations are safe
+// Gallery and face methods are scoped by client ID: one client can never
+// see, use or delete another client's galleries, and the same gallery ID
+// under two clients names two unrelated galleries. Session methods, those of
+// the embedded Sessions, are scoped by the session's ID alone, which is
+// random and unguessable; the caller checks that the session is the client's
+// (Session.ClientID) or that it holds the session's token. Errors wrap the
+// sentinels, so callers test them with errors.Is. Implementations are safe
 // for concurrent use and honour ctx.
 type Store interface {
+	Sessions
+
 	// CreateGallery creates an empty gallery, or returns ErrGalleryExists.
 	CreateGallery(ctx context.Context, clientID, galleryID string) error
 	// Galleries lists the client's galleries sorted by ID, with face counts.

@@ -46,7 +46,8 @@ type DB struct {
 //     API acknowledged must not vanish, and enrolments are rare enough that
 //     one fsync each is cheap.
 //   - foreign_keys(ON) is off by default in SQLite and per connection; it
-//     makes deleting a gallery cascade to its faces.
+//     makes deleting a gallery cascade to its faces, and a session to its
+//     audit images.
 var pragmas = []string{
 	"busy_timeout(5000)",
 	"journal_mode(WAL)",

@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Session states. created -> in_progress -> one of the four final states.
+const (
+	SessionCreated    = "created"
+	SessionInProgress = "in_progress"
+	SessionPassed     = "passed"
+	SessionFailed     = "failed"
+	SessionExpired    = "expired"
+	SessionCancelled  = "cancelled"
+)
+
+// Final reports whether state is one a session never leaves.
+func Final(state string) bool {
+	switch state {
+	case SessionPassed, SessionFailed, SessionExpired, SessionCancelled:
+		return true
+	}
+	return false
+}
+
+// Session is one interactive liveness check, from its creation to its
+// outcome.
+type Session struct {
+	ID         string
+	ClientID   string
+	TrxID      string
+	TokenHash  []byte // sha256 of the session token; the token itself is never stored
+	State      string
+	Reason     string // why it ended (failed, expired, cancelled); "" otherwise
+	Request    []byte // the creating request as JSON (opaque to the store)
+	Result     []byte // the final response as JSON (opaque); nil until finished
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	FinishedAt time.Time // zero until finished
+}
+
+// Sessions persists liveness sessions and the audit images of their results.
+//
+// Unlike galleries, sessions are looked up by their ID alone, which is random
+// and unguessable: the caller checks Session.ClientID or the token before
+// acting for a client. Errors wrap the sentinels, so callers test them with
+// errors.Is.
+type Sessions interface {
+	// CreateSession stores s, or returns ErrSessionExists. s.State must be
+	// SessionCreated; s.Reason, s.Result and s.FinishedAt are ignored. A zero
+	// s.CreatedAt is set by the store.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with its Request and Result, or
+	// ErrSessionNotFound.
+	Session(ctx context.Context, id string) (Session, error)
+	// StartSession moves a created session to SessionInProgress; it does
+	// nothing to one already in progress. It returns ErrSessionNotFound, or
+	// ErrSessionFinished if the session is in a final state.
+	StartSession(ctx context.Context, id string) error
+	// FinishSession moves a created or in-progress session to state, which
+	// must be final, recording reason, result and at (a zero at means now).
+	// It returns ErrSessionNotFound, or ErrSessionFinished if the session is
+	// already final: the first finish wins and later ones change nothing.
+	FinishSession(ctx context.Context, id, state, reason string, result []byte, at time.Time) error
+	// AbandonSessions cancels every session not in a final state, with
+	// reason and at (a zero at means now), and returns how many it cancelled.
+	// It is meant for start-up, for the sessions a crash or restart cut off.
+	AbandonSessions(ctx context.Context, reason string, at time.Time) (int, error)
+
+	// PutAuditImage stores jpeg as audit image number image (the 1-based
+	// index of the result it illustrates) of the session, replacing any
+	// image stored under that number, or returns ErrSessionNotFound.
+	PutAuditImage(ctx context.Context, sessionID string, image int, jpeg []byte) error
+	// AuditImage returns one audit image, or ErrSessionNotFound or
+	// ErrAuditImageNotFound.
+	AuditImage(ctx context.Context, sessionID string, image int) ([]byte, error)
+	// AuditImages lists the numbers of the session's audit images in
+	// ascending order, or returns ErrSessionNotFound.
+	AuditImages(ctx context.Context, sessionID string) ([]int, error)
+	// DeleteAuditImages deletes all of the session's audit images and returns
+	// how many there were, or returns ErrSessionNotFound.
+	DeleteAuditImages(ctx context.Context, sessionID string) (int, error)
+}
