@@ -6,7 +6,7 @@ import "time"
 type FaceAnalysis struct {
 	Width, Height int     // of the image as analysed (after EXIF orientation and Rotation)
 	Rotation      int     // degrees counter-clockwise the image was turned to make the face upright
-	Faces         int     // faces found above the detection threshold
+	Faces         int     // faces found above the detection threshold, not counting ones under a quarter of the subject's height
 	Face          *Face   // the subject (largest face); nil when Faces == 0
 	Timings       Timings // per stage, for metrics and the benchmark
 }
