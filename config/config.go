@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -27,6 +28,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
 	Limits    Limits           `yaml:"limits"`
+	Sessions  Sessions         `yaml:"sessions"`
 	Auth      Auth             `yaml:"auth"`
 	Store     Store            `yaml:"store"`
 	Models    Models           `yaml:"models"`
@@ -39,6 +41,17 @@ type Limits struct {
 	MaxImageBytes int   `yaml:"max_image_bytes"` // per image, after base64 decoding
 	MaxBodyBytes  int64 `yaml:"max_body_bytes"`  // whole request body
 	MaxPixels     int   `yaml:"max_pixels"`      // width*height, read from the image header
+}
+
+// Sessions configures interactive liveness sessions.
+type Sessions struct {
+	TTL           time.Duration `yaml:"ttl"`             // from creation to expiry
+	MaxLive       int           `yaml:"max_live"`        // sessions not yet finished
+	MaxFrameBytes int           `yaml:"max_frame_bytes"` // one WebSocket message (one JPEG frame)
+	// PublicURL is the server's address as devices reach it (for example
+	// https://liveness.example.com behind a proxy); ws_url is built from it.
+	// Empty: from the creating request's Host.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Auth lists who may call the API.
@@ -99,6 +112,7 @@ func Default() Config {
 			MaxBodyBytes:  64 << 20,
 			MaxPixels:     inference.DefaultDecodeLimits.MaxPixels,
 		},
+		Sessions:  Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxFrameBytes: 2 << 20},
 		Auth:      Auth{TokenTTL: time.Hour},
 		Inference: inference.DefaultConfig(),
 	}
@@ -187,6 +201,18 @@ func (c Config) Validate() error {
 	}
 	if l.MaxPixels < 64*64 {
 		errs = append(errs, fmt.Errorf("limits.max_pixels %d: want >= 4096", l.MaxPixels))
+	}
+	if c.Sessions.TTL < 10*time.Second || c.Sessions.TTL > 30*time.Minute {
+		errs = append(errs, fmt.Errorf("sessions.ttl %v: want 10s..30m", c.Sessions.TTL))
+	}
+	if c.Sessions.MaxLive < 1 {
+		errs = append(errs, fmt.Errorf("sessions.max_live %d: want >= 1", c.Sessions.MaxLive))
+	}
+	if c.Sessions.MaxFrameBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("sessions.max_frame_bytes %d: want >= 65536", c.Sessions.MaxFrameBytes))
+	}
+	if u := c.Sessions.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		errs = append(errs, fmt.Errorf("sessions.public_url %q: want http://... or https://...", u))
 	}
 	errs = append(errs, c.Auth.validate())
 	if err := c.Inference.Validate(); err != nil {

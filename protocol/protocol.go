@@ -98,7 +98,6 @@ const (
 	ErrorBadMessage = "bad_message" // a text message that is not a known JSON message
 	ErrorExpired    = "expired"     // the session expired
 	ErrorCancelled  = "cancelled"   // the session was cancelled (by the client or a server shutdown)
-	ErrorInternal   = "internal"
 )
 
 // Error reports a problem; the connection stays open unless a close follows.

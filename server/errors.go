@@ -8,6 +8,7 @@ import (
 	"github.com/livenessd/livenessd/auth"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/session"
 	"github.com/livenessd/livenessd/store"
 )
 
@@ -49,7 +50,16 @@ func statusOf(err error) int {
 	case errors.Is(err, liveness.ErrNoFace), errors.Is(err, liveness.ErrSeveralFaces),
 		errors.Is(err, liveness.ErrMaskedFace):
 		return http.StatusUnprocessableEntity
-	case errors.Is(err, inference.ErrBusy), errors.Is(err, inference.ErrClosed):
+	case errors.Is(err, session.ErrNotFound), errors.Is(err, store.ErrAuditImageNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, session.ErrBadToken):
+		return http.StatusUnauthorized
+	case errors.Is(err, session.ErrConnected):
+		return http.StatusConflict
+	case errors.Is(err, session.ErrFinished):
+		return http.StatusGone
+	case errors.Is(err, inference.ErrBusy), errors.Is(err, inference.ErrClosed),
+		errors.Is(err, session.ErrTooMany), errors.Is(err, session.ErrClosed):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout

@@ -126,7 +126,11 @@ func startServerWith(t testing.TB, cfg config.Config, eng Analyzer) *testServer 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{url: "http://" + ln.Addr().String(), key: key, cfg: cfg, cancel: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- New(cfg, eng, st, au, quietLog()).Serve(ctx, ln) }()
+	srv, err := New(cfg, eng, st, au, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { ts.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		if err := ts.stop(); err != nil {
 			t.Errorf("shutdown: %v", err)

@@ -25,10 +25,16 @@ func (s *Server) routes() http.Handler {
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	r.Get("/openapi.yaml", serveOpenAPI)
 	r.Post("/oauth/token", s.issueToken)
+	// The device's stream authenticates with its session token instead.
+	r.Get("/liveness-api/sessions/{id}/ws", s.sessionSocket)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireClient)
 		r.Post("/liveness-api/verify-face-liveness", s.verifyFaceLiveness)
+		r.Post("/liveness-api/sessions", s.createSession)
+		r.Get("/liveness-api/sessions/{id}", s.sessionStatus)
+		r.Get("/liveness-api/sessions/{id}/images/{n}", s.auditImage)
+		r.Delete("/liveness-api/sessions/{id}/images", s.deleteAuditImages)
 		r.Route("/face-api/facegallery", func(r chi.Router) {
 			r.Post("/create-facegallery", s.changeStore(needs{}, s.createGallery))
 			r.Get("/my-facegalleries", s.myGalleries)

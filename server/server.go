@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/session"
 	"github.com/livenessd/livenessd/store"
 )
 
@@ -39,12 +41,15 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	decode   inference.DecodeLimits
-	draining atomic.Bool // set at shutdown so /readyz takes the node out of rotation
+	sessions *session.Manager
+	sockets  sync.WaitGroup // session WebSockets: hijacked, so http.Server does not track them
+	draining atomic.Bool    // set at shutdown so /readyz takes the node out of rotation
 	handler  http.Handler
 }
 
-// New wires a server; it owns none of its dependencies (the caller closes them).
-func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority, log *slog.Logger) *Server {
+// New wires a server and its session engine. It owns the session engine
+// (Serve closes it) but none of its arguments (the caller closes them).
+func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		engine:  engine,
@@ -55,8 +60,15 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 		metrics: newMetrics(engine.QueueDepth),
 		decode:  inference.DecodeLimits{MaxPixels: cfg.Limits.MaxPixels, MinSide: inference.DefaultDecodeLimits.MinSide},
 	}
+	var err error
+	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive, Decode: s.decode},
+		engine, s.judge, st, log, session.WithAnalysisObserver(s.metrics.observeAnalysis))
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.reg.MustRegister(s.sessions.Collectors()...)
 	s.handler = s.routes()
-	return s
+	return s, nil
 }
 
 // ServeHTTP makes the server an http.Handler (tests use it with httptest).
@@ -90,6 +102,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	<-errc // Serve returned ErrServerClosed as soon as Shutdown began
+	// Live sessions end as cancelled; their sockets are told (1001) and closed.
+	s.sessions.Close()
+	s.sockets.Wait()
 	if errors.Is(err, context.DeadlineExceeded) {
 		srv.Close()
 		return errors.New("shutdown timeout: in-flight requests were cut off")

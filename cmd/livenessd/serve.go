@@ -137,13 +137,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer eng.Close()
+	srv, err := server.New(cfg, eng, st, au, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	// The one line a script (or a test) waits for to know the port.
 	fmt.Fprintf(stdout, "livenessd listening on http://%s\n", ln.Addr())
-	return server.New(cfg, eng, st, au, log).Serve(ctx, ln)
+	return srv.Serve(ctx, ln)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -1,0 +1,273 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/livenessd/livenessd/protocol"
+	"github.com/livenessd/livenessd/session"
+)
+
+// WebSocket transport limits.
+const (
+	pingEvery     = 15 * time.Second
+	writeTimeout  = 10 * time.Second
+	maxBadFrames  = 10 // consecutive non-JPEG binary messages before the connection is closed
+	textPerSecond = 10 // sustained text messages a client may send; hello and cancel need a few
+	textBurst     = 20
+)
+
+// sessionSocket is GET /liveness-api/sessions/{id}/ws, the WebSocket
+// transport of a session. The device authenticates with the session token
+// (query session_token, or Authorization: Bearer): the client's access token
+// never reaches a phone. Refusals happen before the upgrade, as JSON errors.
+func (s *Server) sessionSocket(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("session_token")
+	if h := r.Header.Get("Authorization"); token == "" && len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		token = strings.TrimSpace(h[7:])
+	}
+	if token == "" {
+		writeError(w, r, errStatus(http.StatusUnauthorized, "session token missing: add ?session_token= to the URL"))
+		return
+	}
+	// Refuse a plain request before it takes the session's one connection.
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		writeError(w, r, errStatus(http.StatusUpgradeRequired, "this URL takes a WebSocket connection (Upgrade: websocket)"))
+		return
+	}
+	conn, err := s.sessions.Attach(r.Context(), chi.URLParam(r, "id"), token)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer conn.Leave("the connection failed")
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// The session token, not a cookie, authenticates the socket, so a
+		// page on another origin gains nothing by opening it: the SDK may
+		// be served from the integrator's site.
+		InsecureSkipVerify: true,
+		// JPEG frames do not compress; deflate would only cost CPU.
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		logger(r).Info("websocket upgrade failed", "err", err)
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(int64(s.cfg.Sessions.MaxFrameBytes))
+	s.sockets.Add(1)
+	defer s.sockets.Done()
+
+	// The request's deadline is for ordinary requests; a session's socket
+	// lives until the session ends.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	out := &outbox{notices: make(chan any, 8), closes: make(chan closeRequest, 1)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		writeLoop(ctx, c, conn, out)
+		cancel() // the reader stops too
+	}()
+	go pingLoop(ctx, c)
+	conn.Leave(readLoop(ctx, c, conn, out)) // a reader that stopped first means the client left
+	<-done
+	logger(r).Info("websocket closed")
+}
+
+// outbox is what the reader asks the one writer to send: transport-level
+// error messages, and a close when the client broke the protocol (written
+// after the errors that explain it).
+type outbox struct {
+	notices chan any
+	closes  chan closeRequest
+}
+
+type closeRequest struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+// notify queues a transport error message, dropping it if the client is not
+// reading its messages anyway.
+func (o *outbox) notify(code, msg string) {
+	select {
+	case o.notices <- protocol.Error{Type: protocol.TypeError, Code: code, Message: msg}:
+	default:
+	}
+}
+
+func (o *outbox) close(code websocket.StatusCode, reason string) {
+	o.closes <- closeRequest{code, reason} // buffered; the reader asks once, then returns
+}
+
+// readLoop hands frames to the session and answers the client's text
+// messages; it never blocks on the session. It returns why the connection
+// ended, for the session's record.
+func readLoop(ctx context.Context, c *websocket.Conn, conn *session.Conn, out *outbox) string {
+	seq, bad := 0, 0
+	text := newRateLimit(textPerSecond, textBurst)
+	for {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			// The library has closed with 1009 when a message is over the limit.
+			if strings.Contains(err.Error(), "read limited") {
+				return "the client sent a message over the size limit"
+			}
+			return "the client disconnected"
+		}
+		now := time.Now()
+		if typ == websocket.MessageBinary {
+			seq++
+			if !bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) {
+				out.notify(protocol.ErrorBadFrame, "binary messages must each be one JPEG frame")
+				if bad++; bad >= maxBadFrames {
+					out.close(websocket.StatusUnsupportedData, "too many binary messages that are not JPEG")
+					return "the client sent too many binary messages that are not JPEG"
+				}
+				continue
+			}
+			bad = 0
+			conn.Frame(session.Frame{Seq: seq, At: now, JPEG: data})
+			continue
+		}
+		if !text.allow(now) {
+			out.close(websocket.StatusPolicyViolation, "too many text messages")
+			return "the client flooded the connection with text messages"
+		}
+		var env protocol.Envelope
+		if err := json.Unmarshal(data, &env); err != nil {
+			out.notify(protocol.ErrorBadMessage, "text messages must be JSON objects with a type")
+			continue
+		}
+		switch env.Type {
+		case protocol.TypeHello:
+		case protocol.TypeCancel:
+			conn.Cancel()
+		default:
+			out.notify(protocol.ErrorBadMessage, "unknown message type "+strconv.Quote(env.Type))
+		}
+	}
+}
+
+// writeLoop is the connection's one writer: session events and transport
+// notices, then the close the protocol or the session's end calls for.
+func writeLoop(ctx context.Context, c *websocket.Conn, conn *session.Conn, out *outbox) {
+	events := conn.Events()
+	write := func(msg any) bool {
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+		// A client that does not read for writeTimeout is gone.
+		return c.Write(wctx, websocket.MessageText, protocol.Marshal(msg)) == nil
+	}
+	closeFor := func(req closeRequest) {
+		for {
+			select {
+			case msg := <-out.notices:
+				if !write(msg) {
+					return
+				}
+			default:
+				c.Close(req.code, req.reason)
+				return
+			}
+		}
+	}
+	for {
+		var msg any
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-out.closes:
+			closeFor(req)
+			return
+		case msg = <-out.notices:
+		case m, ok := <-events:
+			if !ok {
+				// The reader asks for its close before the session can end
+				// because of it: that close and its reason win.
+				select {
+				case req := <-out.closes:
+					closeFor(req)
+					return
+				default:
+				}
+				code := conn.CloseCode()
+				if code == 0 {
+					code = int(websocket.StatusNormalClosure)
+				}
+				c.Close(websocket.StatusCode(code), closeReason(code))
+				return
+			}
+			msg = m
+		}
+		if !write(msg) {
+			return
+		}
+	}
+}
+
+func closeReason(code int) string {
+	switch code {
+	case protocol.CloseExpired:
+		return "session expired"
+	case protocol.CloseCancelled:
+		return "session cancelled"
+	case int(websocket.StatusGoingAway):
+		return "server shutting down"
+	}
+	return "session finished"
+}
+
+// pingLoop notices a peer that vanished without closing (a phone that lost
+// its network): a ping unanswered within writeTimeout ends the connection.
+func pingLoop(ctx context.Context, c *websocket.Conn) {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, writeTimeout)
+			err := c.Ping(pctx)
+			cancel()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				c.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// rateLimit is a token bucket: burst messages at once, then rate per second.
+type rateLimit struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newRateLimit(rate, burst float64) *rateLimit {
+	return &rateLimit{rate: rate, burst: burst, tokens: burst}
+}
+
+func (l *rateLimit) allow(now time.Time) bool {
+	if !l.last.IsZero() {
+		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	}
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}

@@ -1,0 +1,218 @@
+// Package session owns interactive liveness sessions: creating them, the
+// order of their steps, sampling the frames a transport delivers, judging
+// each sampled frame with the liveness judge, telling the user what to do,
+// and recording the outcome through store.Sessions. One goroutine owns each
+// session's state; transports (WebSocket today, WebRTC next) attach to a
+// session through a Conn and never see how it works. It knows nothing of
+// HTTP.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/store"
+)
+
+// Errors a transport maps to its own refusals.
+var (
+	ErrNotFound  = errors.New("session not found")
+	ErrBadToken  = errors.New("session token invalid for this session")
+	ErrConnected = errors.New("the session already has a live connection")
+	ErrFinished  = errors.New("the session has finished")
+	ErrTooMany   = errors.New("too many live sessions; retry shortly")
+	ErrClosed    = errors.New("the session engine is shutting down")
+)
+
+// Analyzer is what sessions need of the inference engine.
+type Analyzer interface {
+	Analyze(ctx context.Context, img *image.NRGBA) (*inference.FaceAnalysis, error)
+}
+
+// Config sizes the engine.
+type Config struct {
+	TTL     time.Duration          // from creation to expiry
+	MaxLive int                    // sessions not yet finished
+	Decode  inference.DecodeLimits // what a frame may be, as for batch images
+}
+
+// Option adjusts a Manager.
+type Option func(*Manager)
+
+// WithAnalysisObserver is called with every frame's analysis, for metrics.
+func WithAnalysisObserver(f func(*inference.FaceAnalysis)) Option {
+	return func(m *Manager) { m.observe = f }
+}
+
+// Manager creates sessions and hands them to transports.
+type Manager struct {
+	cfg     Config
+	judge   liveness.Judge
+	engine  Analyzer
+	store   store.Sessions
+	log     *slog.Logger
+	metrics *metrics
+	observe func(*inference.FaceAnalysis)
+
+	ctx    context.Context // ends at Close: every session is cancelled
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	live map[string]*Session
+}
+
+// NewManager starts the engine. Sessions a previous process left unfinished
+// are marked cancelled: their frames and state died with it.
+func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sessions, log *slog.Logger, opts ...Option) (*Manager, error) {
+	n, err := st.AbandonSessions(context.Background(), "the server restarted before the session finished", time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	if n > 0 {
+		log.Warn("sessions cancelled by a restart", "count", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{cfg: cfg, judge: judge, engine: engine, store: st, log: log, observe: func(*inference.FaceAnalysis) {},
+		ctx: ctx, cancel: cancel, live: map[string]*Session{}}
+	m.metrics = newMetrics(m.Live)
+	for _, o := range opts {
+		o(m)
+	}
+	return m, nil
+}
+
+// Created is what the creator of a session hands to the user's device.
+type Created struct {
+	ID        string
+	Token     string // authenticates the device's stream; valid for this session only
+	ExpiresAt time.Time
+	Order     []liveness.Parameter // the parameters in the order they will be asked
+}
+
+// record is the creating request as stored, enough to describe the session
+// after a restart.
+type record struct {
+	Plan        liveness.Plan `json:"plan"`
+	Order       []int         `json:"order"` // indexes into Plan.Parameters, in asking order
+	StepTimeout time.Duration `json:"step_timeout"`
+	SampleFPS   int           `json:"sample_fps"`
+	AuditImages bool          `json:"audit_images"`
+}
+
+// Create starts a session for clientID. enrolled is the gallery face to
+// verify against (nil: the session's first good frontal frame).
+func (m *Manager) Create(ctx context.Context, clientID string, spec Spec, enrolled []float32) (Created, error) {
+	if m.ctx.Err() != nil {
+		return Created{}, ErrClosed
+	}
+	id, token := "ses_"+randomHex(16), randomToken()
+	order := make([]int, len(spec.Parameters))
+	for i := range order {
+		order[i] = i
+	}
+	if spec.RandomizeOrder {
+		mrand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	now := time.Now()
+	rec := record{Plan: spec.Plan, Order: order, StepTimeout: spec.StepTimeout, SampleFPS: spec.SampleFPS, AuditImages: spec.AuditImages}
+	reqJSON, err := json.Marshal(rec)
+	if err != nil {
+		return Created{}, err
+	}
+	hash := sha256.Sum256([]byte(token))
+	s := newSession(m, id, clientID, spec, order, enrolled, hash, now.Add(m.cfg.TTL))
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.live) >= m.cfg.MaxLive {
+		return Created{}, ErrTooMany
+	}
+	err = m.store.CreateSession(ctx, store.Session{ID: id, ClientID: clientID, TrxID: spec.TrxID, TokenHash: hash[:],
+		State: store.SessionCreated, Request: reqJSON, CreatedAt: now, ExpiresAt: s.expiresAt})
+	if err != nil {
+		return Created{}, err
+	}
+	m.live[id] = s
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		s.run(m.ctx)
+		m.mu.Lock()
+		delete(m.live, id)
+		m.mu.Unlock()
+	}()
+	s.log.Info("session created", "steps", len(order), "success_threshold", spec.SuccessThreshold,
+		"spoof_detection", spec.SpoofDetection, "gallery", spec.GalleryID != "")
+	asked := make([]liveness.Parameter, len(order))
+	for i, k := range order {
+		asked[i] = spec.Parameters[k]
+	}
+	return Created{ID: id, Token: token, ExpiresAt: s.expiresAt, Order: asked}, nil
+}
+
+// Attach connects a transport to a session, checking its token. A session
+// takes one connection in its life: a second is refused while the first is
+// live, and a finished session takes none.
+func (m *Manager) Attach(ctx context.Context, id, token string) (*Conn, error) {
+	hash := sha256.Sum256([]byte(token))
+	m.mu.Lock()
+	s := m.live[id]
+	m.mu.Unlock()
+	if s == nil {
+		stored, err := m.store.Session(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrSessionNotFound):
+			return nil, ErrNotFound
+		case err != nil:
+			return nil, err
+		case subtle.ConstantTimeCompare(stored.TokenHash, hash[:]) != 1:
+			return nil, ErrBadToken
+		}
+		return nil, fmt.Errorf("%w: it is %s", ErrFinished, stored.State)
+	}
+	if subtle.ConstantTimeCompare(s.tokenHash[:], hash[:]) != 1 {
+		return nil, ErrBadToken
+	}
+	return s.attach(ctx)
+}
+
+// Live is the number of sessions not yet finished.
+func (m *Manager) Live() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.live)
+}
+
+// Close cancels every live session (their transports are told, with close
+// code 1001) and waits for them to finish.
+func (m *Manager) Close() {
+	m.cancel()
+	m.wg.Wait()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+	return hex.EncodeToString(b)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

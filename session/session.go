@@ -1,0 +1,192 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/protocol"
+	"github.com/livenessd/livenessd/store"
+)
+
+// Session is one interactive liveness check. Its fields never change after
+// creation; everything that does lives in run's state, owned by one
+// goroutine, which the transport reaches only through channels.
+type Session struct {
+	m         *Manager
+	id        string
+	clientID  string
+	spec      Spec
+	order     []int // indexes into spec.Parameters, in asking order
+	enrolled  []float32
+	tokenHash [32]byte
+	expiresAt time.Time
+	log       *slog.Logger
+
+	attachReq chan chan attachReply
+	frames    chan Frame
+	cancelReq chan string
+	done      chan struct{} // closed when run returns
+}
+
+func newSession(m *Manager, id, clientID string, spec Spec, order []int, enrolled []float32, tokenHash [32]byte, expiresAt time.Time) *Session {
+	return &Session{
+		m: m, id: id, clientID: clientID, spec: spec, order: order, enrolled: enrolled,
+		tokenHash: tokenHash, expiresAt: expiresAt,
+		log:       m.log.With("session_id", id, "trx_id", spec.TrxID),
+		attachReq: make(chan chan attachReply),
+		frames:    make(chan Frame, 1),
+		cancelReq: make(chan string),
+		done:      make(chan struct{}),
+	}
+}
+
+// analysis is a sampled frame after the pipeline.
+type analysis struct {
+	frame Frame
+	fa    *inference.FaceAnalysis
+	look  look
+	err   error
+}
+
+// state is everything that changes during a session; only run touches it.
+type state struct {
+	s          *Session
+	ctx        context.Context // the session's: cancelled when it ends
+	conn       *Conn
+	started    time.Time
+	step       int // index into s.order; len(s.order) when all were asked
+	stepFrom   time.Time
+	timer      *time.Timer
+	results    []liveness.ImageResult // in parameter order
+	asked      []bool                 // results[i] was asked (and judged)
+	best       attempt                // the current step's best frame so far
+	passed     int
+	ref        []float32 // the face every frame must match
+	busy       bool      // a frame is being analysed
+	nextSample time.Time // frames arriving earlier are dropped
+	analyses   chan analysis
+	work       sync.WaitGroup
+	finished   bool
+}
+
+// run owns the session from creation to its final state.
+func (s *Session) run(parent context.Context) {
+	defer close(s.done)
+	ctx, cancel := context.WithCancel(parent)
+	st := &state{s: s, ctx: ctx, ref: s.enrolled, analyses: make(chan analysis, 1),
+		results: make([]liveness.ImageResult, len(s.order)), asked: make([]bool, len(s.order))}
+	defer func() {
+		cancel()
+		st.work.Wait() // an analysis still running ends with the session's context
+	}()
+	expiry := time.NewTimer(time.Until(s.expiresAt))
+	defer expiry.Stop()
+	interval := time.Second / time.Duration(s.spec.SampleFPS)
+
+	for !st.finished {
+		var stepDue <-chan time.Time
+		if st.timer != nil {
+			stepDue = st.timer.C
+		}
+		var gone <-chan struct{}
+		if st.conn != nil {
+			gone = st.conn.gone
+		}
+		select {
+		case <-parent.Done():
+			st.end(store.SessionCancelled, "the server is shutting down", 1001)
+		case <-expiry.C:
+			st.end(store.SessionExpired, "the session expired before it finished", protocol.CloseExpired)
+		case reply := <-s.attachReq:
+			reply <- st.accept()
+		case reason := <-s.cancelReq:
+			st.end(store.SessionCancelled, reason, protocol.CloseCancelled)
+		case <-gone:
+			st.end(store.SessionCancelled, st.conn.why, 0)
+		case f := <-s.frames:
+			if st.busy || f.At.Before(st.nextSample) {
+				s.m.metrics.frames.WithLabelValues("dropped").Inc()
+				continue
+			}
+			// Keep to the sampling grid so a 15 fps stream sampled at 5 fps
+			// gives 5 frames a second, not every fourth frame; after a gap
+			// (the user's network), start the grid again.
+			st.nextSample = st.nextSample.Add(interval)
+			if st.nextSample.Before(f.At.Add(-interval)) {
+				st.nextSample = f.At.Add(interval)
+			}
+			st.busy = true
+			st.analyze(f)
+		case a := <-st.analyses:
+			st.busy = false
+			st.judge(a)
+		case <-stepDue:
+			st.timeout()
+		}
+	}
+}
+
+// accept takes the session's one connection and asks the first step.
+func (st *state) accept() attachReply {
+	s := st.s
+	if st.conn != nil {
+		return attachReply{err: ErrConnected}
+	}
+	if err := s.m.store.StartSession(st.ctx, s.id); err != nil {
+		return attachReply{err: err}
+	}
+	st.conn = newConn(s)
+	st.started = time.Now()
+	s.log.Info("session connected")
+	st.prompt()
+	return attachReply{conn: st.conn}
+}
+
+// analyze runs the pipeline on a sampled frame off the session goroutine,
+// which stays free to answer timers and the transport.
+func (st *state) analyze(f Frame) {
+	s := st.s
+	s.m.metrics.frames.WithLabelValues("sampled").Inc()
+	st.work.Add(1)
+	go func() {
+		defer st.work.Done()
+		a := analysis{frame: f}
+		img := f.Image
+		if img == nil {
+			img, a.err = inference.Decode(f.JPEG, s.m.cfg.Decode)
+		}
+		if a.err == nil {
+			a.fa, a.err = s.m.engine.Analyze(st.ctx, img)
+		}
+		if a.err == nil {
+			s.m.observe(a.fa)
+			a.look = lookOf(img, a.fa)
+		}
+		st.analyses <- a // buffered for the one analysis in flight
+	}()
+}
+
+// send gives the transport a message. Prompts, step results and the result
+// wait for it (or for its departure); feedback is dropped when it lags.
+func (st *state) send(msg any, mustArrive bool) {
+	if st.conn == nil {
+		return
+	}
+	select {
+	case st.conn.events <- msg:
+		return
+	default:
+		if !mustArrive {
+			return
+		}
+	}
+	select {
+	case st.conn.events <- msg:
+	case <-st.conn.gone:
+	case <-st.ctx.Done():
+	}
+}

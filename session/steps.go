@@ -1,0 +1,235 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/protocol"
+	"github.com/livenessd/livenessd/store"
+)
+
+// attempt is the best frame of a step so far, kept for the result when the
+// step times out.
+type attempt struct {
+	result *liveness.ImageResult
+	score  int
+}
+
+// score ranks a failed frame: how many of the step's conditions it met.
+func score(r liveness.ImageResult, faces int) int {
+	n := 0
+	for _, ok := range []bool{r.FaceDetected, faces == 1, r.Match, r.Match, r.Spoof != "spoof", r.Verified} {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// param is the parameter of the current step and its index in the request.
+func (st *state) param() (liveness.Parameter, int) {
+	k := st.s.order[st.step]
+	return st.s.spec.Parameters[k], k
+}
+
+// prompt starts the current step.
+func (st *state) prompt() {
+	p, _ := st.param()
+	st.stepFrom = time.Now()
+	st.best = attempt{score: -1}
+	deadline := st.stepFrom.Add(st.s.spec.StepTimeout)
+	st.timer = time.NewTimer(st.s.spec.StepTimeout)
+	st.send(protocol.Prompt{Type: protocol.TypePrompt, Step: st.step + 1, Steps: len(st.s.order), Parameter: p,
+		Instruction: instructions[p], DeadlineMS: deadline.UnixMilli()}, true)
+}
+
+// judge decides what a sampled frame means for the current step.
+func (st *state) judge(a analysis) {
+	s := st.s
+	if a.err != nil {
+		switch {
+		case errors.Is(a.err, inference.ErrBusy):
+			s.m.metrics.frames.WithLabelValues("shed").Inc() // the server is saturated: wait for the next frame
+		case st.ctx.Err() != nil:
+		default:
+			st.send(protocol.Error{Type: protocol.TypeError, Code: protocol.ErrorBadFrame,
+				Message: fmt.Sprintf("frame %d: %v", a.frame.Seq, a.err)}, false)
+		}
+		return
+	}
+	if st.finished || st.step >= len(s.order) {
+		return
+	}
+	fa := a.fa
+	p, k := st.param()
+	if st.ref == nil && st.goodReference(fa) {
+		st.ref = fa.Face.Embedding
+	}
+	r := s.m.judge.Image(fa, p, st.ref, s.spec.SpoofDetection)
+	if r.Passed && fa.Faces > 1 {
+		r.Passed = false
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%d faces in view; one person only", fa.Faces))
+	}
+	if r.Passed {
+		st.results[k], st.asked[k] = r, true
+		if s.spec.AuditImages {
+			st.keepAuditImage(k, a.frame)
+		}
+		st.send(protocol.StepResult{Type: protocol.TypeStep, Step: st.step + 1, Passed: true, Frame: a.frame.Seq, Result: &r}, true)
+		s.m.metrics.latency.Observe(time.Since(a.frame.At).Seconds())
+		st.passed++
+		st.nextStep(true)
+		return
+	}
+	if sc := score(r, fa.Faces); sc > st.best.score {
+		st.best = attempt{result: &r, score: sc}
+	}
+	code, msg := st.feedback(fa, a.look, p, r)
+	st.send(protocol.Feedback{Type: protocol.TypeFeedback, Step: st.step + 1, Code: code, Message: msg, Frame: a.frame.Seq}, false)
+	s.m.metrics.latency.Observe(time.Since(a.frame.At).Seconds())
+}
+
+// goodReference: without an enrolled face, the first frame showing one
+// real, unmasked face looking at the camera is who the session is about.
+func (st *state) goodReference(fa *inference.FaceAnalysis) bool {
+	f := fa.Face
+	if f == nil || fa.Faces != 1 || f.Mask.Worn || (st.s.spec.SpoofDetection && f.Spoof.Spoof) {
+		return false
+	}
+	front, _ := st.s.m.judge.Match(f, liveness.Front)
+	return front
+}
+
+// feedback picks the one thing the user should change. Spoof and identity
+// failures are not named: telling an attacker which check failed helps him.
+func (st *state) feedback(fa *inference.FaceAnalysis, l look, p liveness.Parameter, r liveness.ImageResult) (string, string) {
+	switch {
+	case fa.Face == nil:
+		return protocol.FeedbackNoFace, "We can't see your face. Look at the camera."
+	case fa.Faces > 1:
+		return protocol.FeedbackSeveralFaces, "Only one person should be in view."
+	case l.outside:
+		return protocol.FeedbackIntoFrame, "Move your face into the middle of the frame."
+	case l.small:
+		return protocol.FeedbackTooFar, "Move closer to the camera."
+	case l.dark:
+		return protocol.FeedbackTooDark, "It's too dark. Face a light."
+	case !r.Match:
+		return protocol.FeedbackNotYet, hints[p]
+	}
+	return protocol.FeedbackHoldStill, "Hold still."
+}
+
+// timeout fails the current step with its best attempt.
+func (st *state) timeout() {
+	s := st.s
+	p, k := st.param()
+	r := liveness.ImageResult{FaceParameter: p}
+	if st.best.result != nil {
+		r = *st.best.result
+	}
+	r.Passed = false
+	r.Reasons = append(r.Reasons, fmt.Sprintf("step timed out after %v", s.spec.StepTimeout))
+	st.results[k], st.asked[k] = r, true
+	st.send(protocol.StepResult{Type: protocol.TypeStep, Step: st.step + 1, Passed: false, Result: &r}, true)
+	st.nextStep(false)
+}
+
+// nextStep ends the current step and either asks the next one or ends the
+// session as soon as its outcome is certain.
+func (st *state) nextStep(passed bool) {
+	s := st.s
+	st.timer.Stop()
+	st.timer = nil
+	outcome := "failed"
+	if passed {
+		outcome = "passed"
+	}
+	s.m.metrics.stepTime.WithLabelValues(outcome).Observe(time.Since(st.stepFrom).Seconds())
+	st.step++
+	remaining := len(s.order) - st.step
+	switch {
+	case st.passed >= s.spec.SuccessThreshold:
+		st.end(store.SessionPassed, "", 1000)
+	case st.passed+remaining < s.spec.SuccessThreshold:
+		st.end(store.SessionFailed, fmt.Sprintf("%d of %d steps passed; success_threshold %d can no longer be met",
+			st.passed, st.step, s.spec.SuccessThreshold), 1000)
+	default:
+		st.prompt()
+	}
+}
+
+// keepAuditImage stores the accepted frame as image k+1 of the result.
+// Failing to store it is logged, not fatal: the verdict stands without it.
+func (st *state) keepAuditImage(k int, f Frame) {
+	jpeg := f.JPEG
+	if jpeg == nil {
+		var err error
+		if jpeg, err = encodeJPEG(f.Image); err != nil {
+			st.s.log.Error("audit image", "err", err)
+			return
+		}
+	}
+	if err := st.s.m.store.PutAuditImage(st.ctx, st.s.id, k+1, jpeg); err != nil {
+		st.s.log.Error("audit image", "err", err)
+	}
+}
+
+// end finishes the session: the verdict over every step (steps never asked
+// count as failed), stored, then sent, then the transport is released.
+func (st *state) end(final, reason string, closeCode int) {
+	s := st.s
+	st.finished = true
+	if st.timer != nil {
+		// A step was under way when the session stopped: its best frame, if any.
+		st.timer.Stop()
+		p, k := st.param()
+		r := liveness.ImageResult{FaceParameter: p}
+		if st.best.result != nil {
+			r = *st.best.result
+		}
+		r.Passed = false
+		r.Reasons = append(r.Reasons, "the session ended during this step: "+reason)
+		st.results[k], st.asked[k] = r, true
+	}
+	for k, asked := range st.asked {
+		if !asked {
+			st.results[k] = liveness.ImageResult{FaceParameter: s.spec.Parameters[k],
+				Reasons: []string{"not asked: the session ended first"}}
+		}
+	}
+	v := liveness.Verdict{Liveness: liveness.Failed, Passed: st.passed, Results: st.results}
+	if final == store.SessionPassed {
+		v.Liveness = liveness.Passed
+	}
+	resp := liveness.NewResponse(s.spec.Plan, v)
+	body, err := json.Marshal(resp)
+	if err == nil {
+		// The session's context may be cancelled already (shutdown): the
+		// outcome must still be written.
+		err = s.m.store.FinishSession(context.WithoutCancel(st.ctx), s.id, final, reason, body, time.Now())
+	}
+	if err != nil {
+		s.log.Error("storing the session's outcome", "err", err)
+	}
+	s.m.metrics.finished.WithLabelValues(final).Inc()
+	s.log.Info("session finished", "state", final, "reason", reason, "passed", st.passed,
+		"steps_asked", st.step, "duration_ms", time.Since(st.started).Milliseconds())
+	if st.conn == nil {
+		return
+	}
+	switch final {
+	case store.SessionExpired:
+		st.send(protocol.Error{Type: protocol.TypeError, Code: protocol.ErrorExpired, Message: reason}, true)
+	case store.SessionCancelled:
+		st.send(protocol.Error{Type: protocol.TypeError, Code: protocol.ErrorCancelled, Message: reason}, true)
+	}
+	st.send(protocol.Result{Type: protocol.TypeResult, SessionID: s.id, State: final, Response: &resp}, true)
+	st.conn.closeCode = closeCode
+	close(st.conn.events)
+}
