@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// maxListedErrors is how many session errors a summary lists.
+const maxListedErrors = 5
+
+// loadSummary is what load prints, as text or (with --json) as this JSON.
+type loadSummary struct {
+	Sessions        int           `json:"sessions"`
+	Completed       int           `json:"completed"` // sessions that got a result
+	Outcomes        outcomeCounts `json:"outcomes"`
+	DurationMS      durationStats `json:"duration_ms"` // completed sessions, create to result
+	FeedbackLatency latencyStats  `json:"feedback_latency_ms"`
+	FramesSent      int           `json:"frames_sent"`
+	// FramesSkipped were due while a write was still in progress; many of
+	// them mean the client, not the server, limited the frame rate.
+	FramesSkipped int      `json:"frames_skipped"`
+	Errors        []string `json:"errors"` // the first few
+}
+
+type outcomeCounts struct {
+	Passed    int `json:"passed"`
+	Failed    int `json:"failed"`
+	Expired   int `json:"expired"`
+	Cancelled int `json:"cancelled"`
+	Error     int `json:"error"`
+}
+
+type durationStats struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+}
+
+type latencyStats struct {
+	P50     float64 `json:"p50"`
+	P95     float64 `json:"p95"`
+	Max     float64 `json:"max"`
+	Samples int     `json:"samples"` // frames with a feedback or step
+}
+
+func summarize(outcomes []sessionOutcome) loadSummary {
+	s := loadSummary{Sessions: len(outcomes), Errors: []string{}}
+	var durations, latencies []time.Duration
+	for i, o := range outcomes {
+		s.FramesSent += o.framesSent
+		s.FramesSkipped += o.framesSkipped
+		latencies = append(latencies, o.latencies...)
+		if o.result != nil {
+			s.Completed++
+			durations = append(durations, o.duration)
+		}
+		switch o.outcome {
+		case outcomePassed:
+			s.Outcomes.Passed++
+		case outcomeFailed:
+			s.Outcomes.Failed++
+		case outcomeExpired:
+			s.Outcomes.Expired++
+		case outcomeCancelled:
+			s.Outcomes.Cancelled++
+		default:
+			s.Outcomes.Error++
+		}
+		if o.outcome == outcomeError && len(s.Errors) < maxListedErrors {
+			s.Errors = append(s.Errors, fmt.Sprintf("session %d: %v", i+1, o.err))
+		}
+	}
+	s.DurationMS = durationStats{P50: millis(percentile(durations, 50)), P95: millis(percentile(durations, 95))}
+	s.FeedbackLatency = latencyStats{
+		P50:     millis(percentile(latencies, 50)),
+		P95:     millis(percentile(latencies, 95)),
+		Max:     millis(slices.Max(append(latencies, 0))),
+		Samples: len(latencies),
+	}
+	return s
+}
+
+// print writes the summary for a person.
+func (s loadSummary) print(w io.Writer) {
+	fmt.Fprintf(w, "sessions          %d/%d completed\n", s.Completed, s.Sessions)
+	o := s.Outcomes
+	fmt.Fprintf(w, "outcomes          passed %d, failed %d, expired %d, cancelled %d, error %d\n",
+		o.Passed, o.Failed, o.Expired, o.Cancelled, o.Error)
+	fmt.Fprintf(w, "session duration  p50 %vms, p95 %vms (create to result)\n", s.DurationMS.P50, s.DurationMS.P95)
+	l := s.FeedbackLatency
+	fmt.Fprintf(w, "feedback latency  p50 %vms, p95 %vms, max %vms (%d frames)\n", l.P50, l.P95, l.Max, l.Samples)
+	fmt.Fprintf(w, "frames            %d sent, %d skipped\n", s.FramesSent, s.FramesSkipped)
+	if len(s.Errors) > 0 {
+		fmt.Fprintf(w, "errors            %d, the first:\n", o.Error)
+		for _, e := range s.Errors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+}
