@@ -38,8 +38,9 @@ check-tools: ## check that go, gcc and npm are on PATH
 	  echo "On Debian/Ubuntu: apt-get install -y gcc npm" >&2; exit 1; \
 	fi
 
-build: ## build bin/livenessd
+build: ## build bin/livenessd and bin/testclient
 	$(GO) build -o $(BIN) ./cmd/livenessd
+	$(GO) build -o bin/testclient ./testclient
 
 models: check-tools build ## fetch ONNX Runtime and the models into models/cache (sha256-verified; cache hits are silent)
 	@$(BIN) fetch >/dev/null
@@ -64,9 +65,10 @@ test: models vet fmt-check ## fetch, vet, check formatting, run every test (prin
 	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
 	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ | grep -vE '^=== (RUN|PAUSE|CONT)'
 
-bench: models ## fetch, then run the inference (200 iterations) and REST (30 requests) benchmarks
+bench: models ## fetch, then benchmark inference (200 iterations), REST (30 requests) and concurrent sessions
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
 	$(GO) test -run '^$$' -bench . -benchtime 30x ./server/
+	scripts/bench-sessions.sh bin
 
 fmt: ## gofmt every Go file in place
 	@gofmt -l -w $(GOFILES)
