@@ -23,14 +23,10 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	var enrolled []float32
-	if plan.GalleryID != "" {
-		face, err := s.store.Face(r.Context(), clientOf(r), plan.GalleryID, plan.UserID)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		enrolled = face.Embedding
+	enrolled, err := s.enrolled(r, plan)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	imgs, err := s.decodeImages(r.Context(), req.Images)
 	if err != nil {
@@ -51,4 +47,13 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		"success_threshold", plan.SuccessThreshold, "images", len(imgs), "spoof_detection", plan.SpoofDetection,
 		"gallery", plan.GalleryID != "")
 	writeJSON(w, r, http.StatusOK, liveness.NewResponse(plan, v))
+}
+
+// enrolled is the gallery face a plan names, or nil when it names none.
+func (s *Server) enrolled(r *http.Request, plan liveness.Plan) ([]float32, error) {
+	if plan.GalleryID == "" {
+		return nil, nil
+	}
+	face, err := s.store.Face(r.Context(), clientOf(r), plan.GalleryID, plan.UserID)
+	return face.Embedding, err
 }

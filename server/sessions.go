@@ -40,14 +40,10 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	var enrolled []float32
-	if spec.GalleryID != "" {
-		face, err := s.store.Face(r.Context(), clientOf(r), spec.GalleryID, spec.UserID)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		enrolled = face.Embedding
+	enrolled, err := s.enrolled(r, spec.Plan)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	c, err := s.sessions.Create(r.Context(), clientOf(r), spec, enrolled)
 	if err != nil {

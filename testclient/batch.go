@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/livenessd/livenessd/internal/cli"
 	"github.com/livenessd/livenessd/liveness"
 )
 
@@ -31,7 +32,7 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 	var f requestFlags
 	f.register(fs, time.Minute)
 	if err := fs.Parse(args); err != nil {
-		return parseFailure(err)
+		return cli.ParseFailure(err)
 	}
 	files := fs.Args()
 	if err := f.check(); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/livenessd/livenessd/internal/cli"
 )
 
 func runLoad(args []string, stdout, stderr io.Writer) int {
@@ -21,7 +23,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	maxP95 := fs.Duration("max-p95", 0, "also exit 1 when the p95 frame-to-feedback latency exceeds this (0: no limit)")
 	if err := fs.Parse(args); err != nil {
-		return parseFailure(err)
+		return cli.ParseFailure(err)
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, stderr, fmt.Errorf("unexpected arguments %q", fs.Args()))

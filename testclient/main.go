@@ -8,11 +8,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/livenessd/livenessd/internal/cli"
 )
 
 const usage = `usage: testclient <command> [flags] [args]
@@ -32,34 +33,11 @@ func main() {
 // run returns the process exit code: 0 when liveness passed (every session
 // completed, for load), 2 for usage errors, 1 otherwise.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	cmds := map[string]func([]string, io.Writer, io.Writer) int{
+	return cli.Run("testclient", usage, map[string]cli.Command{
 		"batch": runBatch,
 		"ws":    runWS,
 		"load":  runLoad,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "testclient: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	return cmd(args[1:], stdout, stderr)
-}
-
-// parseFailure is the exit code after a flag parse error: -h asked for help
-// and got it; anything else is a usage error.
-func parseFailure(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
+	}, args, stdout, stderr)
 }
 
 // usageError reports a flag combination the command cannot use; it returns

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livenessd/livenessd/internal/cli"
 	"github.com/livenessd/livenessd/protocol"
 )
 
@@ -20,7 +21,7 @@ func runWS(args []string, stdout, stderr io.Writer) int {
 	var f sessionFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return parseFailure(err)
+		return cli.ParseFailure(err)
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, stderr, fmt.Errorf("unexpected arguments %q", fs.Args()))

@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/internal/cli"
 )
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
@@ -21,7 +22,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return parseFailure(err)
+		return cli.ParseFailure(err)
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/internal/cli"
 	"github.com/livenessd/livenessd/models"
 )
 
@@ -81,7 +82,7 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	var f engineFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return parseFailure(err)
+		return cli.ParseFailure(err)
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()

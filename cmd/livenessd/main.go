@@ -8,11 +8,10 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
+
+	"github.com/livenessd/livenessd/internal/cli"
 )
 
 const usage = `usage: livenessd <command> [flags] [args]
@@ -34,34 +33,11 @@ func main() {
 // run returns the process exit code: 0 on success, 2 for usage errors, 1 when
 // the command could not do its job (models unavailable, runtime not loadable).
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	cmds := map[string]func([]string, io.Writer, io.Writer) int{
+	return cli.Run("livenessd", usage, map[string]cli.Command{
 		"serve":       runServe,
 		"hash-secret": runHashSecret,
 		"fetch":       runFetch,
 		"analyze":     runAnalyze,
 		"compare":     runCompare,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "livenessd: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	return cmd(args[1:], stdout, stderr)
-}
-
-// parseFailure is the exit code after a flag parse error: -h asked for help
-// and got it; anything else is a usage error.
-func parseFailure(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
+	}, args, stdout, stderr)
 }

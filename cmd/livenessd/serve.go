@@ -16,6 +16,7 @@ import (
 	"github.com/livenessd/livenessd/auth"
 	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/internal/cli"
 	"github.com/livenessd/livenessd/models"
 	"github.com/livenessd/livenessd/server"
 	"github.com/livenessd/livenessd/store/sqlite"
@@ -62,7 +63,7 @@ func loadServeConfig(args []string, stderr io.Writer) (config.Config, int) {
 	var overrides []func(*config.Config)
 	path := serveFlags(fs, &overrides)
 	if err := fs.Parse(args); err != nil {
-		return config.Config{}, parseFailure(err)
+		return config.Config{}, cli.ParseFailure(err)
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
@@ -167,7 +168,7 @@ func runHashSecret(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: livenessd hash-secret < secret-file") }
 	if err := fs.Parse(args); err != nil {
-		return parseFailure(err)
+		return cli.ParseFailure(err)
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
