@@ -92,3 +92,28 @@ func TestSessionOwnership(t *testing.T) {
 		t.Errorf("after delete: %v", st)
 	}
 }
+
+// TestSessionsOutliveARestart: a finished session's result is read from the
+// database by the next process; one left unfinished is marked cancelled.
+func TestSessionsOutliveARestart(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	first := startServer(t, cfg)
+	done := first.createSession(t, tokenA, sessionBody("before", "front"))
+	if o := stream(t, done, clipFrames(t, "live_mouth_open_640x480_15fps.mjpeg"), 15, true); o.result == nil || o.result.State != "passed" {
+		t.Fatalf("result %+v", o.result)
+	}
+	open := first.createSession(t, tokenA, sessionBody("left-open", "front"))
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startServer(t, cfg)
+	if _, st := second.call(t, "GET", "/liveness-api/sessions/"+done.SessionID, tokenA, nil); st["state"] != "passed" || st["liveness"] != "passed" {
+		t.Errorf("finished session after restart: %v", st)
+	}
+	// The first server's shutdown cancelled it; a crash would leave it to the
+	// next start, which cancels it with "restarted".
+	if _, st := second.call(t, "GET", "/liveness-api/sessions/"+open.SessionID, tokenA, nil); st["state"] != "cancelled" {
+		t.Errorf("unfinished session after restart: %v", st)
+	}
+}
