@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/rtc"
 )
 
 // Config is everything `livenessd serve` can be told.
@@ -29,6 +31,10 @@ type Config struct {
 
 	Limits    Limits           `yaml:"limits"`
 	Sessions  Sessions         `yaml:"sessions"`
+	WebRTC    rtc.Config       `yaml:"webrtc"`
+	// Demo serves POST /demo/sessions, which creates sessions for the demo
+	// page as client "demo" without a token. Never in production.
+	Demo bool `yaml:"demo"`
 	Auth      Auth             `yaml:"auth"`
 	Store     Store            `yaml:"store"`
 	Models    Models           `yaml:"models"`
@@ -210,6 +216,21 @@ func (c Config) Validate() error {
 	}
 	if c.Sessions.MaxFrameBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("sessions.max_frame_bytes %d: want >= 65536", c.Sessions.MaxFrameBytes))
+	}
+	if p := c.WebRTC.UDPPort; p < 0 || p > 65535 {
+		errs = append(errs, fmt.Errorf("webrtc.udp_port %d: want 0..65535", p))
+	}
+	for i, ip := range c.WebRTC.PublicIPs {
+		if net.ParseIP(ip) == nil {
+			errs = append(errs, fmt.Errorf("webrtc.public_ips[%d] %q: not an IP address", i, ip))
+		}
+	}
+	for i, srv := range c.WebRTC.ICEServers {
+		for _, u := range srv.URLs {
+			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+				errs = append(errs, fmt.Errorf("webrtc.ice_servers[%d] %q: want stun:, turn: or turns:", i, u))
+			}
+		}
 	}
 	if u := c.Sessions.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		errs = append(errs, fmt.Errorf("sessions.public_url %q: want http://... or https://...", u))

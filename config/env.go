@@ -36,6 +36,16 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Inference.Workers = n
 	}
+	if v := getenv("LIVENESS_WEBRTC_UDP_PORT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("LIVENESS_WEBRTC_UDP_PORT %q: not an integer", v)
+		}
+		c.WebRTC.UDPPort = n
+	}
+	if v := getenv("LIVENESS_WEBRTC_PUBLIC_IPS"); v != "" {
+		c.WebRTC.PublicIPs = strings.Split(v, ",")
+	}
 	if v := getenv("LIVENESS_TOKEN_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {

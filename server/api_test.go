@@ -217,15 +217,21 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	if code, out := ts.call(t, "GET", "/readyz", "", nil); code != 200 || out["status"] != "ready" {
 		t.Errorf("readyz: %d %v", code, out)
 	}
-	page, err := client.Get(ts.url + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	html, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	if page.StatusCode != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(string(html), "/liveness-api/verify-face-liveness") {
-		t.Errorf("demo page: %d %s", page.StatusCode, page.Header.Get("Content-Type"))
+	for path, want := range map[string]string{
+		"/":                  "/sdk/livenessd.js",
+		"/batch.html":        "/liveness-api/verify-face-liveness",
+		"/sdk/livenessd.js":  "export class LivenessCheck",
+		"/sdk/livenessd.css": ".lvd-",
+	} {
+		page, err := client.Get(ts.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		if page.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d %s, lacks %q", path, page.StatusCode, page.Header.Get("Content-Type"), want)
+		}
 	}
 	mustLiveness(t, ts, tokenA, batch(t, "m1", "fr_obama_obama.jpg", "front"), "passed")
 	resp, err := client.Get(ts.url + "/metrics")

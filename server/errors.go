@@ -8,6 +8,7 @@ import (
 	"github.com/livenessd/livenessd/auth"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/rtc"
 	"github.com/livenessd/livenessd/session"
 	"github.com/livenessd/livenessd/store"
 )
@@ -33,7 +34,7 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &ae):
 		return ae.status
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.Is(err, rtc.ErrBadOffer):
 		return http.StatusBadRequest
 	case errors.As(err, &tooBig), errors.Is(err, liveness.ErrImageTooLarge):
 		return http.StatusRequestEntityTooLarge

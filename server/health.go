@@ -3,6 +3,7 @@ package server
 import (
 	_ "embed"
 	"net/http"
+	"strings"
 
 	"github.com/livenessd/livenessd/web"
 )
@@ -36,10 +37,17 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Write(openAPI)
 }
 
-// serveDemo is the demo page. Its script is inline, so the policy allows
-// inline scripts but nothing from other origins.
-func serveDemo(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:")
-	w.Write(web.Index)
+// staticFiles serves the embedded pages and SDK. Scripts come only from
+// this server; media and connections stay on it too (plus the WebSocket).
+func staticFiles() http.Handler {
+	files := http.FileServerFS(web.Files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; "+
+			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if strings.HasSuffix(r.URL.Path, ".ts") {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8") // the .d.ts declarations
+		}
+		files.ServeHTTP(w, r)
+	})
 }

@@ -23,7 +23,7 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	enrolled, err := s.enrolled(r, plan)
+	enrolled, err := s.enrolled(r, clientOf(r), plan)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -49,11 +49,12 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, liveness.NewResponse(plan, v))
 }
 
-// enrolled is the gallery face a plan names, or nil when it names none.
-func (s *Server) enrolled(r *http.Request, plan liveness.Plan) ([]float32, error) {
+// enrolled is the client's gallery face a plan names, or nil when it names
+// none.
+func (s *Server) enrolled(r *http.Request, client string, plan liveness.Plan) ([]float32, error) {
 	if plan.GalleryID == "" {
 		return nil, nil
 	}
-	face, err := s.store.Face(r.Context(), clientOf(r), plan.GalleryID, plan.UserID)
+	face, err := s.store.Face(r.Context(), client, plan.GalleryID, plan.UserID)
 	return face.Embedding, err
 }

@@ -19,7 +19,10 @@ func (s *Server) routes() http.Handler {
 		writeError(w, r, errStatus(http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
 	})
 
-	r.Get("/", serveDemo)
+	static := staticFiles()
+	r.Method(http.MethodGet, "/", static)
+	r.Method(http.MethodGet, "/batch.html", static)
+	r.Method(http.MethodGet, "/sdk/{file}", static)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -27,6 +30,8 @@ func (s *Server) routes() http.Handler {
 	r.Post("/oauth/token", s.issueToken)
 	// The device's stream authenticates with its session token instead.
 	r.Get("/liveness-api/sessions/{id}/ws", s.sessionSocket)
+	r.Post("/liveness-api/sessions/{id}/webrtc", s.sessionWebRTC)
+	r.Post("/demo/sessions", s.demoSession)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireClient)

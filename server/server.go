@@ -19,6 +19,7 @@ import (
 	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/rtc"
 	"github.com/livenessd/livenessd/session"
 	"github.com/livenessd/livenessd/store"
 )
@@ -42,6 +43,7 @@ type Server struct {
 	metrics  *metrics
 	decode   inference.DecodeLimits
 	sessions *session.Manager
+	rtc      *rtc.Receiver
 	sockets  sync.WaitGroup // session WebSockets: hijacked, so http.Server does not track them
 	draining atomic.Bool    // set at shutdown so /readyz takes the node out of rotation
 	handler  http.Handler
@@ -67,6 +69,10 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 		return nil, err
 	}
 	s.metrics.reg.MustRegister(s.sessions.Collectors()...)
+	if s.rtc, err = rtc.New(cfg.WebRTC, log); err != nil {
+		s.sessions.Close()
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -105,6 +111,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Live sessions end as cancelled; their sockets are told (1001) and closed.
 	s.sessions.Close()
 	s.sockets.Wait()
+	s.rtc.Close()
 	if errors.Is(err, context.DeadlineExceeded) {
 		srv.Close()
 		return errors.New("shutdown timeout: in-flight requests were cut off")

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/rtc"
 	"github.com/livenessd/livenessd/session"
 )
 
@@ -19,6 +20,8 @@ type sessionCreated struct {
 	SessionToken   string               `json:"session_token"`
 	ExpiresAt      time.Time            `json:"expires_at"`
 	WSURL          string               `json:"ws_url"`
+	WebRTCURL      string               `json:"webrtc_url"`
+	ICEServers     []rtc.ICEServer      `json:"ice_servers"`     // for the browser's RTCPeerConnection
 	FaceParameters []liveness.Parameter `json:"face_parameters"` // in the order the user will be asked
 	SampleFPS      int                  `json:"sample_fps"`
 	StepTimeoutMS  int64                `json:"step_timeout_ms"`
@@ -27,6 +30,24 @@ type sessionCreated struct {
 // createSession is POST /liveness-api/sessions: the creating client's
 // backend gets a session id and a token for the user's device.
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	s.startSession(w, r, clientOf(r))
+}
+
+// demoClient owns the demo page's sessions.
+const demoClient = "demo"
+
+// demoSession is POST /demo/sessions, for the demo page only: it creates a
+// session without a token. Anyone who reaches the server could use it, so it
+// exists only in demo mode (--dev).
+func (s *Server) demoSession(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.Demo {
+		writeError(w, r, errStatus(http.StatusNotFound, "demo mode is off: start livenessd serve with --dev to use the demo page"))
+		return
+	}
+	s.startSession(w, r, demoClient)
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, client string) {
 	var req session.Request
 	if err := decodeJSON(w, r, 64<<10, &req); err != nil {
 		writeError(w, r, err)
@@ -40,37 +61,37 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	enrolled, err := s.enrolled(r, spec.Plan)
+	enrolled, err := s.enrolled(r, client, spec.Plan)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	c, err := s.sessions.Create(r.Context(), clientOf(r), spec, enrolled)
+	c, err := s.sessions.Create(r.Context(), client, spec, enrolled)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	writeJSON(w, r, http.StatusOK, sessionCreated{
 		status: ok(r), SessionID: c.ID, SessionToken: c.Token, ExpiresAt: c.ExpiresAt,
-		WSURL: s.wsURL(r, c.ID), FaceParameters: c.Order, SampleFPS: spec.SampleFPS,
+		WSURL:      s.publicURL(r, "ws") + "/liveness-api/sessions/" + c.ID + "/ws",
+		WebRTCURL:  s.publicURL(r, "http") + "/liveness-api/sessions/" + c.ID + "/webrtc",
+		ICEServers: append([]rtc.ICEServer{}, s.cfg.WebRTC.ICEServers...), FaceParameters: c.Order, SampleFPS: spec.SampleFPS,
 		StepTimeoutMS: spec.StepTimeout.Milliseconds(),
 	})
 }
 
-// wsURL is where the device connects: from sessions.public_url when set
+// publicURL is the server as devices reach it, with scheme "http" or "ws"
+// (secure variants when the server is): from sessions.public_url when set
 // (behind a proxy), else from the request's own host.
-func (s *Server) wsURL(r *http.Request, id string) string {
+func (s *Server) publicURL(r *http.Request, scheme string) string {
 	base := s.cfg.Sessions.PublicURL
 	if base == "" {
-		scheme := "http://"
+		base = "http://" + r.Host
 		if r.TLS != nil {
-			scheme = "https://"
+			base = "https://" + r.Host
 		}
-		base = scheme + r.Host
 	}
-	base = strings.TrimSuffix(base, "/")
-	base = "ws" + strings.TrimPrefix(base, "http") // http -> ws, https -> wss
-	return base + "/liveness-api/sessions/" + id + "/ws"
+	return scheme + strings.TrimPrefix(strings.TrimSuffix(base, "/"), "http")
 }
 
 func (s *Server) sessionStatus(w http.ResponseWriter, r *http.Request) {

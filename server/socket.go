@@ -3,10 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,11 +17,9 @@ import (
 
 // WebSocket transport limits.
 const (
-	pingEvery     = 15 * time.Second
-	writeTimeout  = 10 * time.Second
-	maxBadFrames  = 10 // consecutive non-JPEG binary messages before the connection is closed
-	textPerSecond = 10 // sustained text messages a client may send; hello and cancel need a few
-	textBurst     = 20
+	pingEvery    = 15 * time.Second
+	writeTimeout = 10 * time.Second
+	maxBadFrames = 10 // consecutive non-JPEG binary messages before the connection is closed
 )
 
 // sessionSocket is GET /liveness-api/sessions/{id}/ws, the WebSocket
@@ -31,10 +27,7 @@ const (
 // (query session_token, or Authorization: Bearer): the client's access token
 // never reaches a phone. Refusals happen before the upgrade, as JSON errors.
 func (s *Server) sessionSocket(w http.ResponseWriter, r *http.Request) {
-	token := r.URL.Query().Get("session_token")
-	if h := r.Header.Get("Authorization"); token == "" && len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		token = strings.TrimSpace(h[7:])
-	}
+	token := sessionToken(r)
 	if token == "" {
 		writeError(w, r, errStatus(http.StatusUnauthorized, "session token missing: add ?session_token= to the URL"))
 		return
@@ -100,9 +93,9 @@ type closeRequest struct {
 
 // notify queues a transport error message, dropping it if the client is not
 // reading its messages anyway.
-func (o *outbox) notify(code, msg string) {
+func (o *outbox) notify(e protocol.Error) {
 	select {
-	case o.notices <- protocol.Error{Type: protocol.TypeError, Code: code, Message: msg}:
+	case o.notices <- e:
 	default:
 	}
 }
@@ -116,7 +109,6 @@ func (o *outbox) close(code websocket.StatusCode, reason string) {
 // ended, for the session's record.
 func readLoop(ctx context.Context, c *websocket.Conn, conn *session.Conn, out *outbox) string {
 	seq, bad := 0, 0
-	text := newRateLimit(textPerSecond, textBurst)
 	for {
 		typ, data, err := c.Read(ctx)
 		if err != nil {
@@ -130,7 +122,8 @@ func readLoop(ctx context.Context, c *websocket.Conn, conn *session.Conn, out *o
 		if typ == websocket.MessageBinary {
 			seq++
 			if !bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) {
-				out.notify(protocol.ErrorBadFrame, "binary messages must each be one JPEG frame")
+				out.notify(protocol.Error{Type: protocol.TypeError, Code: protocol.ErrorBadFrame,
+					Message: "binary messages must each be one JPEG frame"})
 				if bad++; bad >= maxBadFrames {
 					out.close(websocket.StatusUnsupportedData, "too many binary messages that are not JPEG")
 					return "the client sent too many binary messages that are not JPEG"
@@ -141,21 +134,13 @@ func readLoop(ctx context.Context, c *websocket.Conn, conn *session.Conn, out *o
 			conn.Frame(session.Frame{Seq: seq, At: now, JPEG: data})
 			continue
 		}
-		if !text.allow(now) {
+		reply, err := conn.Text(data, now)
+		if errors.Is(err, session.ErrFlood) {
 			out.close(websocket.StatusPolicyViolation, "too many text messages")
-			return "the client flooded the connection with text messages"
+			return err.Error()
 		}
-		var env protocol.Envelope
-		if err := json.Unmarshal(data, &env); err != nil {
-			out.notify(protocol.ErrorBadMessage, "text messages must be JSON objects with a type")
-			continue
-		}
-		switch env.Type {
-		case protocol.TypeHello:
-		case protocol.TypeCancel:
-			conn.Cancel()
-		default:
-			out.notify(protocol.ErrorBadMessage, "unknown message type "+strconv.Quote(env.Type))
+		if reply != nil {
+			out.notify(*reply)
 		}
 	}
 }
@@ -248,26 +233,4 @@ func pingLoop(ctx context.Context, c *websocket.Conn) {
 			}
 		}
 	}
-}
-
-// rateLimit is a token bucket: burst messages at once, then rate per second.
-type rateLimit struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-func newRateLimit(rate, burst float64) *rateLimit {
-	return &rateLimit{rate: rate, burst: burst, tokens: burst}
-}
-
-func (l *rateLimit) allow(now time.Time) bool {
-	if !l.last.IsZero() {
-		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	}
-	l.last = now
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
 }

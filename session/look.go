@@ -61,7 +61,7 @@ func meanLuma(img *image.NRGBA, r image.Rectangle) float64 {
 	return sum / n
 }
 
-func encodeJPEG(img *image.NRGBA) ([]byte, error) {
+func encodeJPEG(img image.Image) ([]byte, error) {
 	var buf bytes.Buffer
 	err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90})
 	return buf.Bytes(), err

@@ -2,9 +2,12 @@ package session
 
 import (
 	"context"
+	"image"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/disintegration/imaging"
 
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
@@ -155,9 +158,11 @@ func (st *state) analyze(f Frame) {
 	go func() {
 		defer st.work.Done()
 		a := analysis{frame: f}
-		img := f.Image
-		if img == nil {
+		var img *image.NRGBA
+		if f.JPEG != nil {
 			img, a.err = inference.Decode(f.JPEG, s.m.cfg.Decode)
+		} else {
+			img = imaging.Clone(f.Image) // the pipeline reads NRGBA
 		}
 		if a.err == nil {
 			a.fa, a.err = s.m.engine.Analyze(st.ctx, img)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/livenessd/livenessd/auth"
@@ -23,32 +24,59 @@ import (
 )
 
 // serveFlags override the configuration file and the environment; only the
-// flags actually given are applied, after both.
+// flags actually given are applied, after both. Values are parsed as the
+// flags are, so a bad one is a usage error that names the flag.
 func serveFlags(fs *flag.FlagSet, overrides *[]func(*config.Config)) *string {
 	def := config.Default()
-	set := func(name, usage string, apply func(*config.Config, string)) {
+	later := func(apply func(*config.Config)) { *overrides = append(*overrides, apply) }
+	text := func(name, usage string, apply func(*config.Config, string)) {
 		fs.Func(name, usage, func(v string) error {
-			*overrides = append(*overrides, func(c *config.Config) { apply(c, v) })
+			later(func(c *config.Config) { apply(c, v) })
+			return nil
+		})
+	}
+	integer := func(name, usage string, apply func(*config.Config, int)) {
+		fs.Func(name, usage, func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errors.New("want a whole number")
+			}
+			later(func(c *config.Config) { apply(c, n) })
+			return nil
+		})
+	}
+	boolean := func(name, usage string, apply func(*config.Config, bool)) {
+		fs.BoolFunc(name, usage, func(v string) error {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			later(func(c *config.Config) { apply(c, on) })
 			return nil
 		})
 	}
 	path := fs.String("config", "", "YAML configuration file (unknown keys are an error)")
-	set("addr", "listen address (env LIVENESS_ADDR, default "+def.Addr+")", func(c *config.Config, v string) { c.Addr = v })
-	set("data-dir", "directory for the database and signing key (env LIVENESS_DATA_DIR, default "+def.DataDir+")", func(c *config.Config, v string) { c.DataDir = v })
-	set("device", "execution device: auto, cpu or cuda (env LIVENESS_DEVICE)", func(c *config.Config, v string) { c.Inference.Device = inference.Device(v) })
-	fs.Func("workers", "model workers, one set of model sessions each (env LIVENESS_WORKERS, default one per core)", func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return errors.New("want a whole number")
-		}
-		*overrides = append(*overrides, func(c *config.Config) { c.Inference.Workers = n })
-		return nil
-	})
-	set("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) { c.LogLevel = v })
-	set("log-format", "json or text (env LIVENESS_LOG_FORMAT)", func(c *config.Config, v string) { c.LogFormat = v })
-	set("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)", func(c *config.Config, v string) { c.Models.ORTLib = v })
-	set("model-cache", "model and runtime cache directory (env LIVENESS_MODEL_CACHE)", func(c *config.Config, v string) { c.Models.Cache = v })
-	set("model-mirror", "offline mirror of model files (env LIVENESS_MODEL_MIRROR)", func(c *config.Config, v string) { c.Models.Mirror = v })
+	text("addr", "listen address (env LIVENESS_ADDR, default "+def.Addr+")", func(c *config.Config, v string) { c.Addr = v })
+	text("data-dir", "directory for the database and signing key (env LIVENESS_DATA_DIR, default "+def.DataDir+")",
+		func(c *config.Config, v string) { c.DataDir = v })
+	text("device", "execution device: auto, cpu or cuda (env LIVENESS_DEVICE)",
+		func(c *config.Config, v string) { c.Inference.Device = inference.Device(v) })
+	integer("workers", "model workers, one set of model sessions each (env LIVENESS_WORKERS, default one per core)",
+		func(c *config.Config, n int) { c.Inference.Workers = n })
+	boolean("dev", "demo mode: the page at / creates sessions without a token (never in production)",
+		func(c *config.Config, on bool) { c.Demo = on })
+	integer("webrtc-udp-port", "one UDP port for all WebRTC traffic; 0: ephemeral ports (env LIVENESS_WEBRTC_UDP_PORT)",
+		func(c *config.Config, n int) { c.WebRTC.UDPPort = n })
+	text("webrtc-public-ips", "IPs announced to browsers instead of the host's (1:1 NAT), comma-separated (env LIVENESS_WEBRTC_PUBLIC_IPS)",
+		func(c *config.Config, v string) { c.WebRTC.PublicIPs = strings.Split(v, ",") })
+	boolean("webrtc-allow-loopback", "gather loopback ICE candidates (a browser on this machine; tests)",
+		func(c *config.Config, on bool) { c.WebRTC.AllowLoopback = on })
+	text("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) { c.LogLevel = v })
+	text("log-format", "json or text (env LIVENESS_LOG_FORMAT)", func(c *config.Config, v string) { c.LogFormat = v })
+	text("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)",
+		func(c *config.Config, v string) { c.Models.ORTLib = v })
+	text("model-cache", "model and runtime cache directory (env LIVENESS_MODEL_CACHE)", func(c *config.Config, v string) { c.Models.Cache = v })
+	text("model-mirror", "offline mirror of model files (env LIVENESS_MODEL_MIRROR)", func(c *config.Config, v string) { c.Models.Mirror = v })
 	return path
 }
 

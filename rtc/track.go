@@ -1,0 +1,127 @@
+package rtc
+
+import (
+	"image"
+	"strings"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/livenessd/livenessd/internal/vpx"
+	"github.com/livenessd/livenessd/session"
+)
+
+const (
+	// keyFrameEvery: Chrome throttles key-frame requests; asking more
+	// often than every 500 ms gains nothing.
+	keyFrameEvery = 500 * time.Millisecond
+	// maxLate is how many packets the sample builder waits for a missing
+	// one (NACK usually recovers it) before giving the frame up.
+	maxLate = 256
+)
+
+// receive reads one video track until the connection ends: RTP packets are
+// de-duplicated (RTX resends packets that did arrive), assembled into VP8
+// frames and decoded; every picture goes to the session, which samples
+// them. Nothing here may block: pion's NACK and TWCC interceptors run
+// inside ReadRTP.
+func (p *peer) receive(track *webrtc.TrackRemote) {
+	if !strings.EqualFold(track.Codec().MimeType, webrtc.MimeTypeVP8) {
+		p.log.Warn("webrtc: ignoring a track that is not VP8", "codec", track.Codec().MimeType)
+		return
+	}
+	dec, err := vpx.NewDecoder()
+	if err != nil {
+		p.log.Error("webrtc: VP8 decoder", "err", err)
+		p.conn.Leave("the server could not decode video")
+		return
+	}
+	defer dec.Close()
+	sb := samplebuilder.New(maxLate, &codecs.VP8Packet{}, track.Codec().ClockRate)
+	var seen seqWindow
+	var lastPLI time.Time
+	keyFrame := func() {
+		if now := time.Now(); now.Sub(lastPLI) >= keyFrameEvery {
+			lastPLI = now
+			p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
+		}
+	}
+	keyFrame() // the first frames decode only from a key frame
+	needKey, seq := true, 0
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		if seen.duplicate(pkt.SequenceNumber) {
+			continue
+		}
+		sb.Push(pkt)
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			if s.PrevDroppedPackets > 0 {
+				needKey = true // frames that reference the lost one would decode wrong
+			}
+			if needKey && !vpx.IsKeyFrame(s.Data) {
+				keyFrame()
+				continue
+			}
+			img, err := dec.Decode(s.Data)
+			if err != nil {
+				needKey = true
+				keyFrame()
+				continue
+			}
+			needKey = false
+			if img == nil {
+				continue
+			}
+			seq++
+			toFullRange(img)
+			p.conn.Frame(session.Frame{Seq: seq, At: time.Now(), Image: img})
+		}
+	}
+}
+
+// Browsers encode video in limited range (luma 16-235, chroma 16-240);
+// Go's YCbCr, like a JPEG, is full range. Without stretching, every frame
+// would reach the models washed out.
+var lumaFull, chromaFull [256]uint8
+
+func init() {
+	for v := range 256 {
+		lumaFull[v] = clamp8((v - 16) * 255 / 219)
+		chromaFull[v] = clamp8((v-128)*255/224 + 128)
+	}
+}
+
+func clamp8(v int) uint8 { return uint8(max(0, min(255, v))) }
+
+// toFullRange stretches a decoded picture in place.
+func toFullRange(img *image.YCbCr) {
+	for i, v := range img.Y {
+		img.Y[i] = lumaFull[v]
+	}
+	for i, v := range img.Cb {
+		img.Cb[i] = chromaFull[v]
+	}
+	for i, v := range img.Cr {
+		img.Cr[i] = chromaFull[v]
+	}
+}
+
+// seqWindow remembers the last 1024 RTP sequence numbers.
+type seqWindow struct {
+	marks [1024]uint32 // seq+1 at seq%1024; 0 = empty
+}
+
+func (w *seqWindow) duplicate(seq uint16) bool {
+	i := seq % uint16(len(w.marks))
+	if w.marks[i] == uint32(seq)+1 {
+		return true
+	}
+	w.marks[i] = uint32(seq) + 1
+	return false
+}
