@@ -29,12 +29,12 @@ type Config struct {
 	RequestTimeout  time.Duration `yaml:"request_timeout"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
-	Limits    Limits           `yaml:"limits"`
-	Sessions  Sessions         `yaml:"sessions"`
-	WebRTC    rtc.Config       `yaml:"webrtc"`
+	Limits   Limits     `yaml:"limits"`
+	Sessions Sessions   `yaml:"sessions"`
+	WebRTC   rtc.Config `yaml:"webrtc"`
 	// Demo serves POST /demo/sessions, which creates sessions for the demo
 	// page as client "demo" without a token. Never in production.
-	Demo bool `yaml:"demo"`
+	Demo      bool             `yaml:"demo"`
 	Auth      Auth             `yaml:"auth"`
 	Store     Store            `yaml:"store"`
 	Models    Models           `yaml:"models"`
