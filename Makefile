@@ -16,37 +16,34 @@ ADDR     ?= 127.0.0.1:8080
 GOFILES = $(shell find . -path ./.git -prune -o -path ./models/cache -prune -o -name '*.go' -print)
 
 .DEFAULT_GOAL := help
-.PHONY: help check-tools build models run test bench fmt fmt-check vet clean distclean
+.PHONY: help deps test-deps build models run test bench fmt fmt-check vet clean distclean
 
 help: ## list the targets
 	@echo 'usage: make <target>'
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-check-tools: ## check that go, gcc and npm are on PATH
-	@missing=0; \
-	if ! command -v $(GO) >/dev/null 2>&1; then \
-	  echo "missing: go. Install Go 1.26 from https://go.dev/dl/ (e.g. into /usr/local/go) and add /usr/local/go/bin to PATH." >&2; missing=1; \
-	fi; \
-	if ! command -v gcc >/dev/null 2>&1; then \
-	  echo "missing: gcc (cgo needs it to build the ONNX Runtime binding)." >&2; missing=1; \
-	fi; \
-	if ! command -v npm >/dev/null 2>&1; then \
-	  echo "missing: npm (it fetches the ONNX Runtime library, onnxruntime-node)." >&2; missing=1; \
-	fi; \
-	if [ $$missing = 1 ]; then \
-	  echo "On Debian/Ubuntu: apt-get install -y gcc npm" >&2; exit 1; \
-	fi
+deps: ## install the missing Debian packages for building and running (gcc, npm, libvpx-dev)
+	@command -v $(GO) >/dev/null 2>&1 || { echo "missing: go. Install Go 1.26 from https://go.dev/dl/ into /usr/local/go and add /usr/local/go/bin to PATH." >&2; exit 1; }
+	@scripts/install-deps.sh build
+
+test-deps: ## also install chromium and npm playwright-core for the browser tests
+	@scripts/install-deps.sh test
+	@if [ ! -d web/test/node_modules/playwright-core ]; then \
+	  echo "installing playwright-core into web/test (npm ci)"; \
+	  cd web/test && npm ci --no-audit --no-fund --loglevel=error; fi
 
 build: ## build bin/livenessd and bin/testclient
 	$(GO) build -o $(BIN) ./cmd/livenessd
 	$(GO) build -o bin/testclient ./testclient
 
-models: check-tools build ## fetch ONNX Runtime and the models into models/cache (sha256-verified; cache hits are silent)
+models: deps build ## fetch ONNX Runtime and the models into models/cache (sha256-verified; cache hits are silent)
 	@$(BIN) fetch >/dev/null
 
 # run makes a random token for client "demo" once (kept in $(DATA_DIR)/demo-token,
-# mode 0600) unless LIVENESS_API_TOKENS is set, prints it and the URLs, then serves.
+# mode 0600) unless LIVENESS_API_TOKENS is set, prints it and the URLs, then serves
+# in demo mode (--dev: the page at / creates sessions without a token; never in
+# production).
 run: models ## fetch, build and serve the API and demo page on http://127.0.0.1:8080 (prints an access token)
 	@mkdir -p -m 0750 $(DATA_DIR)
 	@if [ -z "$$LIVENESS_API_TOKENS" ] && [ ! -s $(DATA_DIR)/demo-token ]; then \
@@ -54,15 +51,15 @@ run: models ## fetch, build and serve the API and demo page on http://127.0.0.1:
 	@token=$$(cat $(DATA_DIR)/demo-token 2>/dev/null); \
 	if [ -z "$$LIVENESS_API_TOKENS" ]; then export LIVENESS_API_TOKENS="demo:$$token"; \
 	  echo "Access token (client demo): $$token"; fi; \
-	echo "Demo page:   http://$(ADDR)/"; \
+	echo "Demo page:   http://$(ADDR)/   (camera check; demo mode: not for production)"; \
 	echo "API docs:    http://$(ADDR)/openapi.yaml"; \
 	echo "Try:         curl -s -H 'Accesstoken: '\$$(cat $(DATA_DIR)/demo-token) http://$(ADDR)/face-api/facegallery/my-facegalleries"; \
-	exec $(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR) --log-format text
+	exec $(BIN) serve --dev --addr $(ADDR) --data-dir $(DATA_DIR) --log-format text
 
 # The inference package runs verbosely so its accuracy tables (real models on
 # ../shared/testdata) are printed; pipefail keeps a failing test fatal.
-test: models vet fmt-check ## fetch, vet, check formatting, run every test (prints the accuracy tables)
-	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
+test: test-deps models vet fmt-check ## fetch, vet, check formatting, run every test (prints the accuracy tables)
+	LIVENESS_BROWSER_TESTS=1 $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
 	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ | grep -vE '^=== (RUN|PAUSE|CONT)'
 
 bench: models ## fetch, then benchmark inference (200 iterations), REST (30 requests) and concurrent sessions

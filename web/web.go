@@ -1,11 +1,12 @@
-// Package web owns the browser-facing assets the server embeds: the demo
-// page at /. It holds no Go logic beyond embedding them.
+// Package web owns the browser-facing files the server embeds: the session
+// demo page at /, the batch demo page, and the browser SDK under /sdk/. It
+// holds no Go logic beyond embedding them.
 package web
 
-import _ "embed"
+import "embed"
 
-// Index is the demo page: pick photos, give each a face parameter, and see
-// the batch verdict of POST /liveness-api/verify-face-liveness.
+// Files are served as they are: index.html (the demo page), batch.html and
+// sdk/ (livenessd.js, its TypeScript declarations and stylesheet).
 //
-//go:embed index.html
-var Index []byte
+//go:embed index.html batch.html sdk
+var Files embed.FS

@@ -19,7 +19,9 @@
 package vpx
 
 /*
-#cgo pkg-config: vpx
+// Plain -lvpx (Debian libvpx-dev puts it on the default paths): no
+// pkg-config needed on a fresh machine.
+#cgo LDFLAGS: -lvpx
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

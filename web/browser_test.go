@@ -1,0 +1,49 @@
+package web
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/livenessd/livenessd/internal/testkit"
+)
+
+// TestDemoPageInChromium drives the demo page and the SDK in a real,
+// headless Chromium with a fake camera playing ../shared/testdata clips
+// (test/e2e.mjs): the head-pose clip passes over WebRTC and over the
+// WebSocket fallback, and the print attack fails on spoof. `make test`
+// installs what it needs (Debian chromium, npm playwright-core) and sets
+// LIVENESS_BROWSER_TESTS=1, which turns a missing piece into a failure.
+func TestDemoPageInChromium(t *testing.T) {
+	need := func(what string, err error) {
+		if err == nil {
+			return
+		}
+		if os.Getenv("LIVENESS_BROWSER_TESTS") == "1" {
+			t.Fatalf("%s: %v (make test installs it: see README)", what, err)
+		}
+		t.Skipf("%s: %v; run make test, which installs the browser test's tools", what, err)
+	}
+	_, err := exec.LookPath("chromium")
+	need("Debian chromium", err)
+	_, err = exec.LookPath("node")
+	need("node", err)
+	_, err = os.Stat(filepath.Join("test", "node_modules", "playwright-core"))
+	need("npm playwright-core in web/test", err)
+
+	videos := testkit.Shared(t, "testdata/video")
+	url := testkit.Livenessd(t, "--dev", "--webrtc-allow-loopback")
+	out := filepath.Join(testkit.Root(), "web", "test", "screenshots")
+	cmd := exec.Command("node", "e2e.mjs")
+	cmd.Dir = "test"
+	cmd.Env = append(os.Environ(), "LIVENESS_URL="+url, "OUT_DIR="+out,
+		"CLIP_HEADPOSE="+filepath.Join(videos, "live_selfie_headpose_480x640_15fps.mjpeg"),
+		"CLIP_PRINT="+filepath.Join(videos, "nuaa_print_0001_640x480_10fps.mjpeg"))
+	output, err := cmd.CombinedOutput()
+	t.Logf("e2e.mjs:\n%s", output)
+	if err != nil {
+		t.Fatalf("browser scenarios failed: %v", err)
+	}
+	t.Logf("screenshots in %s", out)
+}
