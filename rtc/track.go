@@ -6,9 +6,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/livenessd/livenessd/internal/vpx"
 	"github.com/livenessd/livenessd/session"
@@ -18,9 +16,6 @@ const (
 	// keyFrameEvery: Chrome throttles key-frame requests; asking more
 	// often than every 500 ms gains nothing.
 	keyFrameEvery = 500 * time.Millisecond
-	// maxLate is how many packets the sample builder waits for a missing
-	// one (NACK usually recovers it) before giving the frame up.
-	maxLate = 256
 )
 
 // receive reads one video track until the connection ends: RTP packets are
@@ -40,7 +35,7 @@ func (p *peer) receive(track *webrtc.TrackRemote) {
 		return
 	}
 	defer dec.Close()
-	sb := samplebuilder.New(maxLate, &codecs.VP8Packet{}, track.Codec().ClockRate)
+	frames := newFrameAssembler()
 	var seen seqWindow
 	var lastPLI time.Time
 	keyFrame := func() {
@@ -59,16 +54,17 @@ func (p *peer) receive(track *webrtc.TrackRemote) {
 		if seen.duplicate(pkt.SequenceNumber) {
 			continue
 		}
-		sb.Push(pkt)
-		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			if s.PrevDroppedPackets > 0 {
-				needKey = true // frames that reference the lost one would decode wrong
-			}
-			if needKey && !vpx.IsKeyFrame(s.Data) {
+		now := time.Now()
+		complete, lost := frames.push(pkt, now)
+		if lost {
+			needKey = true // frames that reference the lost one would decode wrong
+		}
+		for _, data := range complete {
+			if needKey && !vpx.IsKeyFrame(data) {
 				keyFrame()
 				continue
 			}
-			img, err := dec.Decode(s.Data)
+			img, err := dec.Decode(data)
 			if err != nil {
 				needKey = true
 				keyFrame()
@@ -80,7 +76,7 @@ func (p *peer) receive(track *webrtc.TrackRemote) {
 			}
 			seq++
 			toFullRange(img)
-			p.conn.Frame(session.Frame{Seq: seq, At: time.Now(), Image: img})
+			p.conn.Frame(session.Frame{Seq: seq, At: now, Image: img})
 		}
 	}
 }

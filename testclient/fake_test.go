@@ -40,6 +40,12 @@ type fakeServer struct {
 	converse func(p *peer)
 	// refuseWS, when set, answers every upgrade with this status.
 	refuseWS int
+	// rtcConverse plays the server's side of a session over WebRTC, once
+	// the client's data channel is open (see rtcfake_test.go).
+	rtcConverse func(p *rtcPeer)
+	// refuseRTC, when set, answers every WebRTC offer with this status.
+	refuseRTC int
+	rtc       rtcPeers
 
 	mu       sync.Mutex
 	batches  []batchRequest
@@ -53,8 +59,10 @@ func newFakeServer(t *testing.T) *fakeServer {
 	mux.HandleFunc("POST /liveness-api/verify-face-liveness", f.handleBatch)
 	mux.HandleFunc("POST /liveness-api/sessions", f.handleCreate)
 	mux.HandleFunc("GET /liveness-api/sessions/{id}/ws", f.handleWS)
+	mux.HandleFunc("POST /liveness-api/sessions/{id}/webrtc", f.handleWebRTC)
 	f.Server = httptest.NewServer(mux)
 	t.Cleanup(f.Close)
+	t.Cleanup(f.rtc.close) // first: the peer connections end before the server
 	return f
 }
 
@@ -107,6 +115,8 @@ func (f *fakeServer) handleCreate(w http.ResponseWriter, r *http.Request) {
 		"session_token":   "tok-" + id,
 		"expires_at":      time.Now().Add(time.Minute).Format(time.RFC3339),
 		"ws_url":          "ws://" + r.Host + "/liveness-api/sessions/" + id + "/ws",
+		"webrtc_url":      "http://" + r.Host + "/liveness-api/sessions/" + id + "/webrtc",
+		"ice_servers":     []any{},
 		"face_parameters": req.FaceParameters,
 		"sample_fps":      5,
 		"step_timeout_ms": 8000,
@@ -214,32 +224,48 @@ func (p *peer) collect(onFrame func(frame int)) (wait func() []time.Duration) {
 	}
 }
 
-func (p *peer) prompt() error {
-	return p.send(protocol.Prompt{Type: protocol.TypePrompt, Step: 1, Steps: 1, Parameter: liveness.Front,
-		Instruction: "look straight at the camera", DeadlineMS: time.Now().Add(8 * time.Second).UnixMilli()})
-}
+func (p *peer) prompt() error { return p.send(promptMessage()) }
 
-func (p *peer) feedback(frame int) error {
-	return p.send(protocol.Feedback{Type: protocol.TypeFeedback, Step: 1, Code: protocol.FeedbackNotYet,
-		Message: "look at the camera", Frame: frame})
-}
+func (p *peer) feedback(frame int) error { return p.send(feedbackMessage(frame)) }
 
 // finish sends the step's verdict (frame 0: the step timed out) and the
 // result, then closes as the server does after a result.
 func (p *peer) finish(passed bool, frame int) {
+	for _, msg := range finishMessages(p.id, passed, frame) {
+		p.send(msg)
+	}
+	p.conn.Close(websocket.StatusNormalClosure, "")
+}
+
+// The messages of a one-step session, whatever the transport.
+
+func promptMessage() protocol.Prompt {
+	return protocol.Prompt{Type: protocol.TypePrompt, Step: 1, Steps: 1, Parameter: liveness.Front,
+		Instruction: "look straight at the camera", DeadlineMS: time.Now().Add(8 * time.Second).UnixMilli()}
+}
+
+func feedbackMessage(frame int) protocol.Feedback {
+	return protocol.Feedback{Type: protocol.TypeFeedback, Step: 1, Code: protocol.FeedbackNotYet,
+		Message: "look at the camera", Frame: frame}
+}
+
+// finishMessages are the step's verdict (frame 0: the step timed out) and
+// the result.
+func finishMessages(id string, passed bool, frame int) []any {
 	state := liveness.Failed
 	if passed {
 		state = liveness.Passed
 	}
 	img := liveness.ImageResult{FaceParameter: liveness.Front, Passed: passed}
-	p.send(protocol.StepResult{Type: protocol.TypeStep, Step: 1, Passed: passed, Frame: frame, Result: &img})
 	resp := liveness.Response{Status: "200", StatusMessage: "Success", Liveness: state,
 		Results: liveness.Results{img}, TrxID: "trx", SuccessThreshold: 1}
 	if passed {
 		resp.PassedImages = 1
 	}
-	p.send(protocol.Result{Type: protocol.TypeResult, SessionID: p.id, State: state, Response: &resp})
-	p.conn.Close(websocket.StatusNormalClosure, "")
+	return []any{
+		protocol.StepResult{Type: protocol.TypeStep, Step: 1, Passed: passed, Frame: frame, Result: &img},
+		protocol.Result{Type: protocol.TypeResult, SessionID: id, State: state, Response: &resp},
+	}
 }
 
 // passAfter is a conversation that answers each frame with feedback and

@@ -6,10 +6,11 @@ import (
 )
 
 // frameLedger pairs frames with the server's answers. The server numbers
-// binary messages from 1 in arrival order, which over one connection is the
-// order they were sent, so the n-th frame sent is frame n. A feedback or step
-// message naming frame k measures the time since k was sent; each frame is
-// counted once, however many messages name it.
+// frames from 1 in arrival order (WebSocket binary messages; WebRTC video
+// frames in decoding order), which over a connection that loses nothing is
+// the order they were sent, so the n-th frame sent is frame n. A feedback or
+// step message naming frame k measures the time since k was sent; each frame
+// is counted once, however many messages name it.
 type frameLedger struct {
 	mu        sync.Mutex
 	sentAt    []time.Time // sentAt[k-1]: when frame k was sent

@@ -1,16 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/livenessd/livenessd/internal/testkit"
 )
@@ -18,91 +12,15 @@ import (
 // These tests run the client against a real `livenessd serve` process with
 // the real models: the only thing shared with the server is the wire.
 
-const realToken = "testclient-token-0123456789"
-
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// livenessd builds the server binary once per test run.
-func livenessd(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "livenessd-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "livenessd")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/livenessd/livenessd/cmd/livenessd").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building livenessd: %v", buildErr)
-	}
-	return binary
-}
-
-// startLivenessd serves on a loopback port until the test ends.
-func startLivenessd(t *testing.T) string {
-	t.Helper()
-	testkit.Models(t) // the verified cache the server will read
-	cmd := exec.Command(livenessd(t), "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "LIVENESS_API_TOKENS=tc:"+realToken,
-		"LIVENESS_MODEL_CACHE="+filepath.Join(testkit.Root(), "models", "cache"),
-		"LIVENESS_MODEL_MIRROR="+testkit.Shared(t, "models"), "LIVENESS_ORT_LIB=")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("livenessd exited with %v after SIGTERM", err)
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Error("livenessd did not stop within 30 s of SIGTERM")
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "livenessd listening on "); ok {
-				urls <- u
-			}
-		}
-	}()
-	select {
-	case u := <-urls:
-		return u
-	case <-time.After(60 * time.Second):
-		t.Fatal("livenessd did not start within 60 s")
-	}
-	return ""
-}
+// realToken is the access token of the servers testkit.Livenessd starts.
+const realToken = testkit.LivenessdToken
 
 func video(t *testing.T, name string) string {
 	return filepath.Join(testkit.Shared(t, "testdata/video"), name)
 }
 
 func TestAgainstLivenessd(t *testing.T) {
-	url := startLivenessd(t)
+	url := testkit.Livenessd(t, "--webrtc-allow-loopback")
 	samples := testkit.Shared(t, "testdata/samples")
 
 	t.Run("batch", func(t *testing.T) {
@@ -117,6 +35,20 @@ func TestAgainstLivenessd(t *testing.T) {
 		t.Parallel()
 		// Spoof detection off: MiniFASNet rejects this clip (README "Accuracy").
 		code, stdout, stderr := runCLI(t, "ws", "--server", url, "--token", realToken,
+			"--source", video(t, "live_selfie_headpose_480x640_15fps.mjpeg"), "--fps", "15", "--loop",
+			"--params", "front,left,right,down,up", "--spoof=false", "--step-timeout", "30s")
+		if code != 0 || !strings.Contains(stdout, `"liveness": "passed"`) {
+			t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		for _, p := range []string{"(front)", "(left)", "(right)", "(down)", "(up)"} {
+			if !strings.Contains(stderr, p) {
+				t.Errorf("no prompt for %s in:\n%s", p, stderr)
+			}
+		}
+	})
+	t.Run("webrtc head pose, looped", func(t *testing.T) {
+		t.Parallel()
+		code, stdout, stderr := runCLI(t, "webrtc", "--server", url, "--token", realToken,
 			"--source", video(t, "live_selfie_headpose_480x640_15fps.mjpeg"), "--fps", "15", "--loop",
 			"--params", "front,left,right,down,up", "--spoof=false", "--step-timeout", "30s")
 		if code != 0 || !strings.Contains(stdout, `"liveness": "passed"`) {
@@ -145,6 +77,19 @@ func TestAgainstLivenessd(t *testing.T) {
 			t.Fatalf("exit %d, summary %q: %v\n%s", code, stdout, err, stderr)
 		}
 		if code != 0 || s.Completed != 3 || s.Outcomes.Passed != 3 || s.FeedbackLatency.Samples == 0 {
+			t.Errorf("exit %d: %+v\n%s", code, s, stderr)
+		}
+	})
+	t.Run("load over webrtc", func(t *testing.T) {
+		t.Parallel()
+		code, stdout, stderr := runCLI(t, "load", "--transport", "webrtc", "--server", url, "--token", realToken,
+			"--sessions", "2", "--json", "--source", video(t, "live_mouth_open_640x480_15fps.mjpeg"), "--fps", "15",
+			"--loop", "--params", "front,mouth open")
+		var s loadSummary
+		if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+			t.Fatalf("exit %d, summary %q: %v\n%s", code, stdout, err, stderr)
+		}
+		if code != 0 || s.Completed != 2 || s.Outcomes.Passed != 2 || s.FeedbackLatency.Samples == 0 {
 			t.Errorf("exit %d: %+v\n%s", code, s, stderr)
 		}
 	})

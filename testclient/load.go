@@ -14,11 +14,14 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: testclient load --server URL --token T --sessions N --source FILE.mjpeg|DIR [flags]")
+		fmt.Fprintln(stderr, "usage: testclient load --server URL --token T --sessions N --source FILE.mjpeg|DIR [--transport ws|webrtc] [flags]")
 		fs.PrintDefaults()
 	}
 	var f sessionFlags
 	f.register(fs)
+	var o rtcOptions
+	o.register(fs)
+	transport := fs.String("transport", "ws", "how the sessions connect: ws or webrtc")
 	sessions := fs.Int("sessions", 1, "concurrent sessions to run")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	maxP95 := fs.Duration("max-p95", 0, "also exit 1 when the p95 frame-to-feedback latency exceeds this (0: no limit)")
@@ -31,9 +34,18 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if *sessions < 1 {
 		return usageError(fs, stderr, fmt.Errorf("--sessions %d: want at least 1", *sessions))
 	}
+	if *transport != "ws" && *transport != "webrtc" {
+		return usageError(fs, stderr, fmt.Errorf("--transport %q: want ws or webrtc", *transport))
+	}
+	if err := o.check(); err != nil {
+		return usageError(fs, stderr, err)
+	}
 	plan, err := f.plan(fs)
 	if err != nil {
 		return planFailure(fs, stderr, err)
+	}
+	if *transport == "webrtc" {
+		plan.connect = o.connector(plan.fps)
 	}
 	ctx, interrupt, release := sessionContexts(f.request.timeout)
 	defer release()

@@ -1,9 +1,10 @@
 // Command testclient exercises a livenessd server the way a third-party
-// client would: over HTTP and the session WebSocket only, never through the
-// server's Go packages.
+// client would: over HTTP, the session WebSocket and WebRTC only, never
+// through the server's Go packages.
 //
 //	testclient batch IMAGE...   one verify-face-liveness call
 //	testclient ws               one interactive session streamed from a clip
+//	testclient webrtc           the same over WebRTC: a VP8 track and a data channel
 //	testclient load             many concurrent sessions, with latency statistics
 package main
 
@@ -21,6 +22,7 @@ const usage = `usage: testclient <command> [flags] [args]
 commands:
   batch IMAGE...  POST the images to verify-face-liveness and print the response
   ws              run one interactive session, streaming frames from a clip in real time
+  webrtc          run one interactive session over WebRTC, the clip as a VP8 video track
   load            run many concurrent sessions and print outcome and latency statistics
 
 Run "testclient <command> -h" for the flags of a command.
@@ -34,9 +36,10 @@ func main() {
 // completed, for load), 2 for usage errors, 1 otherwise.
 func run(args []string, stdout, stderr io.Writer) int {
 	return cli.Run("testclient", usage, map[string]cli.Command{
-		"batch": runBatch,
-		"ws":    runWS,
-		"load":  runLoad,
+		"batch":  runBatch,
+		"ws":     runWS,
+		"webrtc": runWebRTC,
+		"load":   runLoad,
 	}, args, stdout, stderr)
 }
 

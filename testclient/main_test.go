@@ -45,6 +45,9 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"ws with arguments", with("ws", "--source", dir, "extra")},
 		{"ws with zero timeout", with("ws", "--source", dir, "--timeout", "0s")},
 		{"load with zero sessions", with("load", "--source", dir, "--sessions", "0")},
+		{"load with an unknown transport", with("load", "--source", dir, "--transport", "quic")},
+		{"webrtc without source", with("webrtc")},
+		{"webrtc with zero bitrate", with("webrtc", "--source", dir, "--bitrate", "0")},
 		{"load without token", []string{"load", "--server", "http://x", "--source", dir}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +66,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"help"}, {"batch", "-h"}, {"ws", "-h"}, {"load", "--help"}} {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"batch", "-h"}, {"ws", "-h"}, {"webrtc", "-h"}, {"load", "--help"}} {
 		code, stdout, stderr := runCLI(t, args...)
 		if code != 0 {
 			t.Errorf("%q: exit %d, want 0", args, code)

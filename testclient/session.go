@@ -37,13 +37,22 @@ type sessionRequest struct {
 
 // sessionCreated is the server's answer to a create-session call.
 type sessionCreated struct {
-	SessionID      string    `json:"session_id"`
-	SessionToken   string    `json:"session_token"`
-	ExpiresAt      time.Time `json:"expires_at"`
-	WSURL          string    `json:"ws_url"`
-	FaceParameters []string  `json:"face_parameters"`
-	SampleFPS      int       `json:"sample_fps"`
-	StepTimeoutMS  int64     `json:"step_timeout_ms"`
+	SessionID      string      `json:"session_id"`
+	SessionToken   string      `json:"session_token"`
+	ExpiresAt      time.Time   `json:"expires_at"`
+	WSURL          string      `json:"ws_url"`
+	WebRTCURL      string      `json:"webrtc_url"`
+	ICEServers     []iceServer `json:"ice_servers"` // for the WebRTC connection
+	FaceParameters []string    `json:"face_parameters"`
+	SampleFPS      int         `json:"sample_fps"`
+	StepTimeoutMS  int64       `json:"step_timeout_ms"`
+}
+
+// iceServer is a STUN or TURN server, in the browser's RTCIceServer shape.
+type iceServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username"`
+	Credential string   `json:"credential"`
 }
 
 func (c *apiClient) createSession(ctx context.Context, req sessionRequest) (*sessionCreated, error) {

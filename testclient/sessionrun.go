@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/livenessd/livenessd/protocol"
 )
 
@@ -25,14 +23,17 @@ const (
 	outcomeError     = "error"
 )
 
-// sessionPlan is everything one interactive session needs; ws and load
-// build it from their flags and run it the same way.
+// sessionPlan is everything one interactive session needs; ws, webrtc and
+// load build it from their flags and run it the same way.
 type sessionPlan struct {
 	api     *apiClient
 	request sessionRequest
 	clip    *clip
 	fps     float64
 	loop    bool
+	// connect opens the created session's connection: connectWS (the
+	// default, when nil) or a WebRTC connector (rtcOptions.connector).
+	connect func(ctx context.Context, s *sessionCreated) (link, error)
 	// observe, when set, sees the created session (*sessionCreated) and then
 	// each server message before the result as it arrives: *protocol.Prompt,
 	// *protocol.Feedback, *protocol.StepResult, *protocol.Error or
@@ -73,18 +74,24 @@ func runSession(ctx, interrupt context.Context, plan sessionPlan) sessionOutcome
 	if plan.observe != nil {
 		plan.observe(created)
 	}
-	conn, err := dialSession(ctx, created)
+	connect := plan.connect
+	if connect == nil {
+		connect = connectWS
+	}
+	l, err := connect(ctx, created)
 	if err != nil {
 		return failed(err)
 	}
-	s := &sessionRun{conn: conn, plan: plan}
+	// converse ends the link on every path; this makes sure of it.
+	defer l.abort()
+	s := &sessionRun{link: l, plan: plan}
 	err = s.converse(ctx, interrupt)
 	return s.outcome(ctx, start, err)
 }
 
 // sessionRun is one session's live connection and what it has seen.
 type sessionRun struct {
-	conn   *websocket.Conn
+	link   link
 	plan   sessionPlan
 	ledger frameLedger
 
@@ -105,25 +112,23 @@ type sessionRun struct {
 // the error is the reader's (nil when the result arrived).
 func (s *sessionRun) converse(ctx, interrupt context.Context) error {
 	hello := protocol.Hello{Type: protocol.TypeHello, Client: "testclient", Width: s.plan.clip.width, Height: s.plan.clip.height}
-	if err := s.sendJSON(ctx, hello); err != nil {
-		s.conn.CloseNow()
+	if err := s.link.sendJSON(ctx, hello); err != nil {
+		s.link.abort()
 		return err
 	}
 
 	readDone := make(chan error, 1)
 	go func() { readDone <- s.read(ctx) }()
-	// Stopping the stream must not cancel a write in progress (the library
-	// closes the connection when a write's context ends), so the writer
-	// watches streamCtx between frames but writes with ctx.
+	// Stopping the stream must not cancel a write in progress (the
+	// WebSocket library closes the connection when a write's context ends),
+	// so the writer watches streamCtx between frames but writes with ctx.
 	streamCtx, stopStreaming := context.WithCancel(ctx)
 	defer stopStreaming()
 	streamDone := make(chan error, 1)
 	go func() {
 		var err error
 		s.skipped, err = playback(streamCtx, s.plan.clip, s.plan.loop, s.plan.fps, func(frame []byte) error {
-			// Recorded before writing: the server may answer before Write returns.
-			s.ledger.sent(time.Now())
-			return s.conn.Write(ctx, websocket.MessageBinary, frame)
+			return s.link.sendFrame(ctx, frame, func() { s.ledger.sent(time.Now()) })
 		})
 		streamDone <- err
 	}()
@@ -135,11 +140,11 @@ func (s *sessionRun) converse(ctx, interrupt context.Context) error {
 		case err := <-readDone:
 			stopStreaming()
 			if err == nil {
-				// Answer the server's closing handshake (it closes after the
-				// result); this also ends a write in progress.
-				s.conn.Close(websocket.StatusNormalClosure, "")
+				// The server ends the connection after the result: follow
+				// it. This also ends a write in progress.
+				s.link.finish()
 			} else {
-				s.conn.CloseNow()
+				s.link.abort()
 			}
 			if streamDone != nil {
 				<-streamDone
@@ -157,34 +162,26 @@ func (s *sessionRun) converse(ctx, interrupt context.Context) error {
 			s.cancelled = true
 			stopStreaming()
 			// If the cancel cannot be sent, the hang-up below ends the session.
-			_ = s.sendJSON(ctx, protocol.Cancel{Type: protocol.TypeCancel})
+			_ = s.link.sendJSON(ctx, protocol.Cancel{Type: protocol.TypeCancel})
 			if hangUp == nil {
 				hangUp = time.After(hangUpGrace)
 			}
 		case <-hangUp:
 			hangUp = nil
-			s.conn.CloseNow() // the reader ends with an error
+			s.link.abort() // the reader ends with an error
 		}
 	}
-}
-
-func (s *sessionRun) sendJSON(ctx context.Context, msg any) error {
-	return s.conn.Write(ctx, websocket.MessageText, protocol.Marshal(msg))
 }
 
 // read takes the server's messages until the result (nil) or an error: a
 // closed connection, or a message that breaks the protocol.
 func (s *sessionRun) read(ctx context.Context) error {
 	for {
-		typ, data, err := s.conn.Read(ctx)
+		data, err := s.link.next(ctx)
 		if err != nil {
 			return err
 		}
-		at := time.Now()
-		if typ != websocket.MessageText {
-			return errors.New("the server sent a binary message")
-		}
-		done, err := s.handle(data, at)
+		done, err := s.handle(data, time.Now())
 		if err != nil || done {
 			return err
 		}
@@ -260,7 +257,7 @@ func (s *sessionRun) outcome(ctx context.Context, start time.Time, readErr error
 		return out
 	}
 
-	code := websocket.CloseStatus(readErr)
+	code, why := s.link.closeStatus(readErr)
 	switch {
 	case code == protocol.CloseExpired:
 		out.outcome = outcomeExpired
@@ -269,7 +266,6 @@ func (s *sessionRun) outcome(ctx context.Context, start time.Time, readErr error
 	default:
 		out.outcome = outcomeError
 	}
-	why := closeDescription(readErr)
 	switch {
 	case ctx.Err() != nil:
 		why = context.Cause(ctx).Error()
