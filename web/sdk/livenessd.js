@@ -290,6 +290,7 @@ export class LivenessCheck extends EventTarget {
         this.#onText(run, e.data);
       };
       dc.onclose = () => lost('the data channel closed');
+      run.signal.addEventListener('abort', () => reject(ABORTED), { once: true }); // cancel() settles start()
       pc.oniceconnectionstatechange = pc.onconnectionstatechange = () => {
         if (pc.iceConnectionState === 'failed' || pc.connectionState === 'failed') lost('ICE failed');
         // 'disconnected' often recovers by itself within seconds; say so rather than stay silent.
@@ -322,6 +323,7 @@ export class LivenessCheck extends EventTarget {
     run.ws = ws;
     const send = (msg) => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); };
     return new Promise((resolve, reject) => {
+      run.signal.addEventListener('abort', () => reject(ABORTED), { once: true }); // cancel() settles start()
       // Browsers hide a refusal's HTTP status (409, 410, ...): it reads as 1006.
       const timer = run.later(WS_CONNECT_TIMEOUT_MS, () => { ws.close(); reject(new CheckError('connect_failed')); });
       ws.onopen = () => {
@@ -678,8 +680,16 @@ class View {
     this.hint.textContent = '';
     this.steps(0);
     this.stage.dataset.step = '';
-    this.cancelButton.hidden = false;
-    this.retryButton.hidden = true;
+    this.swapButtons(this.retryButton, this.cancelButton);
+  }
+
+  // Shows one button in place of the other; keyboard focus follows, as a
+  // hidden button would otherwise drop it to the top of the page.
+  swapButtons(from, to) {
+    const hadFocus = document.activeElement === from;
+    from.hidden = true;
+    to.hidden = false;
+    if (hadFocus) to.focus({ preventScroll: true });
   }
 
   running() { this.setState('running'); }
@@ -744,8 +754,7 @@ class View {
     this.instruction.textContent = text;
     if (state !== 'failed') this.hint.textContent = '';
     this.video.srcObject = null;
-    this.cancelButton.hidden = true;
-    this.retryButton.hidden = false;
+    this.swapButtons(this.cancelButton, this.retryButton);
   }
 
   cameras(list, current) {

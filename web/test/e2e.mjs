@@ -11,6 +11,8 @@
 //
 // Setup (once): cd web/test && npm ci      (never `playwright install`: it
 // downloads a browser; this uses the system's /usr/bin/chromium)
+// Server: livenessd serve --dev --webrtc-allow-loopback (demo mode for
+//         POST /demo/sessions; loopback ICE candidates for a browser on the same machine)
 // Run:  LIVENESS_URL=http://127.0.0.1:8080 node web/test/e2e.mjs
 // Env:  LIVENESS_URL   server base URL (default http://127.0.0.1:8080)
 //       CLIP_HEADPOSE  .mjpeg of a live person turning (default ../shared/testdata/video/live_selfie_headpose_480x640_15fps.mjpeg)
