@@ -14,6 +14,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -185,9 +186,23 @@ func (r *Receiver) remove(p *peer) {
 	delete(r.live, p)
 }
 
+// closeGrace is how long Close lets peers whose sessions have ended send
+// their last messages before it cuts them off.
+const closeGrace = flushTimeout + time.Second
+
 // Close ends every peer connection and waits for their goroutines. Sessions
-// are normally closed first, which ends their peers cleanly.
+// are closed first: their peers then send the final error and result and
+// end on their own; the rest are stopped after closeGrace.
 func (r *Receiver) Close() {
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+	}
 	r.mu.Lock()
 	peers := r.live
 	r.live = nil
@@ -195,7 +210,7 @@ func (r *Receiver) Close() {
 	for p := range peers {
 		p.stop()
 	}
-	r.wg.Wait()
+	<-done
 	if r.mux != nil {
 		r.mux.Close()
 	}

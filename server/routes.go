@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -11,7 +12,7 @@ import (
 // routes (a test keeps the two in step).
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.observe)
+	r.Use(s.observe, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errStatus(http.StatusNotFound, "no route "+r.URL.Path+"; see /openapi.yaml"))
 	})
@@ -22,7 +23,7 @@ func (s *Server) routes() http.Handler {
 	static := staticFiles()
 	r.Method(http.MethodGet, "/", static)
 	r.Method(http.MethodGet, "/batch.html", static)
-	r.Method(http.MethodGet, "/sdk/{file}", static)
+	r.With(crossOrigin).Method(http.MethodGet, "/sdk/{file}", static)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -30,7 +31,8 @@ func (s *Server) routes() http.Handler {
 	r.Post("/oauth/token", s.issueToken)
 	// The device's stream authenticates with its session token instead.
 	r.Get("/liveness-api/sessions/{id}/ws", s.sessionSocket)
-	r.Post("/liveness-api/sessions/{id}/webrtc", s.sessionWebRTC)
+	r.With(crossOrigin).Post("/liveness-api/sessions/{id}/webrtc", s.sessionWebRTC)
+	r.With(crossOrigin).Options("/liveness-api/sessions/{id}/webrtc", preflight)
 	r.Post("/demo/sessions", s.demoSession)
 
 	r.Group(func(r chi.Router) {

@@ -106,3 +106,43 @@ func TestWebRTCRefusals(t *testing.T) {
 		t.Errorf("readyz after the refusals: %d", code)
 	}
 }
+
+// TestCrossOriginSDK: a page on another origin may load the SDK and post its
+// offer (CORS), and nothing else is opened up.
+func TestCrossOriginSDK(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	req, _ := http.NewRequest("OPTIONS", ts.url+"/liveness-api/sessions/ses_x/webrtc", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	for path, shared := range map[string]bool{
+		"/sdk/livenessd.js":                  true,
+		"/liveness-api/verify-face-liveness": false,
+	} {
+		resp, err := client.Get(ts.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin") == "*"; got != shared {
+			t.Errorf("%s: shared with any origin %v, want %v", path, got, shared)
+		}
+	}
+	head, err := client.Head(ts.url + "/sdk/livenessd.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != 200 {
+		t.Errorf("HEAD /sdk/livenessd.js: %d", head.StatusCode)
+	}
+}

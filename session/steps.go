@@ -218,8 +218,18 @@ func (st *state) end(final, reason string, closeCode int) {
 		s.log.Error("storing the session's outcome", "err", err)
 	}
 	s.m.metrics.finished.WithLabelValues(final).Inc()
+	asked := 0
+	for _, a := range st.asked {
+		if a {
+			asked++
+		}
+	}
+	var streamed time.Duration
+	if !st.started.IsZero() {
+		streamed = time.Since(st.started)
+	}
 	s.log.Info("session finished", "state", final, "reason", reason, "passed", st.passed,
-		"steps_asked", st.step, "duration_ms", time.Since(st.started).Milliseconds())
+		"steps_judged", asked, "streamed_ms", streamed.Milliseconds())
 	if st.conn == nil {
 		return
 	}

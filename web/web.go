@@ -8,5 +8,5 @@ import "embed"
 // Files are served as they are: index.html (the demo page), batch.html and
 // sdk/ (livenessd.js, its TypeScript declarations and stylesheet).
 //
-//go:embed index.html batch.html sdk
+//go:embed index.html batch.html sdk/livenessd.js sdk/livenessd.d.ts sdk/livenessd.css
 var Files embed.FS
