@@ -62,9 +62,11 @@ test: test-deps models vet fmt-check ## fetch, vet, check formatting, run every 
 	LIVENESS_BROWSER_TESTS=1 $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
 	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ | grep -vE '^=== (RUN|PAUSE|CONT)'
 
-bench: models ## fetch, then benchmark inference (200 iterations), REST (30 requests) and concurrent sessions
+bench: models ## fetch, then benchmark inference, REST, VP8 decoding, WebRTC streams and concurrent sessions
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
 	$(GO) test -run '^$$' -bench . -benchtime 30x ./server/
+	$(GO) test -run '^$$' -bench . -benchtime 300x ./internal/vpx/
+	scripts/bench-webrtc.sh bin
 	scripts/bench-sessions.sh bin
 
 fmt: ## gofmt every Go file in place

@@ -105,6 +105,7 @@ const maxFPS = 1000
 type sessionFlags struct {
 	request     requestFlags
 	source      string
+	size        string
 	fps         float64
 	loop        bool
 	stepTimeout time.Duration
@@ -116,6 +117,7 @@ type sessionFlags struct {
 func (f *sessionFlags) register(fs *flag.FlagSet) {
 	f.request.register(fs, 3*time.Minute)
 	fs.StringVar(&f.source, "source", "", "an .mjpeg file (concatenated JPEGs) or a directory of .jpg/.jpeg files (required)")
+	fs.StringVar(&f.size, "size", "", "resize every frame to WIDTHxHEIGHT before sending (for benchmarks at a given resolution; stretches)")
 	fs.Float64Var(&f.fps, "fps", 10, "frames per second to send")
 	fs.BoolVar(&f.loop, "loop", false, "restart the source when it ends (otherwise stop sending and wait for the result)")
 	fs.DurationVar(&f.stepTimeout, "step-timeout", 0, "step_timeout_ms (0: left out, the server's default applies)")
@@ -145,7 +147,16 @@ func (f *sessionFlags) plan(fs *flag.FlagSet) (sessionPlan, error) {
 	if params == nil {
 		params = []string{"front"}
 	}
+	var w, h int
+	if f.size != "" {
+		if _, err := fmt.Sscanf(f.size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 || w > 4096 || h > 4096 {
+			return sessionPlan{}, usageErr{fmt.Errorf("--size %q: want WIDTHxHEIGHT, 32 to 4096 each", f.size)}
+		}
+	}
 	clip, err := loadClip(f.source)
+	if err == nil && w > 0 {
+		err = clip.resize(w, h)
+	}
 	if err != nil {
 		return sessionPlan{}, err
 	}

@@ -16,6 +16,10 @@ type frameLedger struct {
 	sentAt    []time.Time // sentAt[k-1]: when frame k was sent
 	answered  []bool      // answered[k-1]: frame k's latency is recorded
 	latencies []time.Duration
+	// steps are the latencies of passed steps: from sending the frame the
+	// server accepted to its step message (the prompt-to-step delay once
+	// the user shows the parameter).
+	steps []time.Duration
 }
 
 // sent records that the next frame goes out at the given time.
@@ -26,21 +30,26 @@ func (l *frameLedger) sent(at time.Time) {
 	l.answered = append(l.answered, false)
 }
 
-// answer records that a message naming frame arrived at the given time.
-// Frames never sent (0 is "no frame") are ignored.
-func (l *frameLedger) answer(frame int, at time.Time) {
+// answer records that a message naming frame arrived at the given time;
+// step is true for a passed step's message. Frames never sent (0 is "no
+// frame") are ignored.
+func (l *frameLedger) answer(frame int, at time.Time, step bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if frame < 1 || frame > len(l.sentAt) || l.answered[frame-1] {
 		return
 	}
 	l.answered[frame-1] = true
-	l.latencies = append(l.latencies, at.Sub(l.sentAt[frame-1]))
+	d := at.Sub(l.sentAt[frame-1])
+	l.latencies = append(l.latencies, d)
+	if step {
+		l.steps = append(l.steps, d)
+	}
 }
 
 // totals returns how many frames were sent and the latencies recorded.
-func (l *frameLedger) totals() (framesSent int, latencies []time.Duration) {
+func (l *frameLedger) totals() (framesSent int, latencies, steps []time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.sentAt), append([]time.Duration(nil), l.latencies...)
+	return len(l.sentAt), append([]time.Duration(nil), l.latencies...), append([]time.Duration(nil), l.steps...)
 }

@@ -54,6 +54,7 @@ type sessionOutcome struct {
 
 	framesSent, framesSkipped int
 	latencies                 []time.Duration // frame to first feedback or step naming it
+	steps                     []time.Duration // accepted frame to its passed step
 }
 
 // runSession creates a session, streams the plan's clip into it and reads
@@ -216,9 +217,9 @@ func (s *sessionRun) handle(data []byte, at time.Time) (done bool, err error) {
 	}
 	switch m := msg.(type) {
 	case *protocol.Feedback:
-		s.ledger.answer(m.Frame, at)
+		s.ledger.answer(m.Frame, at, false)
 	case *protocol.StepResult:
-		s.ledger.answer(m.Frame, at)
+		s.ledger.answer(m.Frame, at, m.Passed)
 	case *protocol.Error:
 		s.lastError = m
 	case *protocol.Result:
@@ -244,7 +245,7 @@ func (s *sessionRun) observe(msg any) {
 // outcome sums up the session once converse has returned readErr.
 func (s *sessionRun) outcome(ctx context.Context, start time.Time, readErr error) sessionOutcome {
 	out := sessionOutcome{framesSkipped: s.skipped, duration: time.Since(start)}
-	out.framesSent, out.latencies = s.ledger.totals()
+	out.framesSent, out.latencies, out.steps = s.ledger.totals()
 	if s.result != nil {
 		out.result, out.response = s.result, s.response
 		out.duration = s.resultAt.Sub(start)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/disintegration/imaging"
+
 	"github.com/livenessd/livenessd/mjpeg"
 )
 
@@ -47,6 +49,24 @@ func loadClip(path string) (*clip, error) {
 		return nil, fmt.Errorf("%s: first frame: %w", path, err)
 	}
 	return &clip{frames: frames, width: cfg.Width, height: cfg.Height}, nil
+}
+
+// resize re-encodes every frame at w x h (JPEG quality 90), once, before
+// any session starts.
+func (c *clip) resize(w, h int) error {
+	for i, data := range c.frames {
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", i+1, err)
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, imaging.Resize(img, w, h, imaging.Linear), &jpeg.Options{Quality: 90}); err != nil {
+			return err
+		}
+		c.frames[i] = buf.Bytes()
+	}
+	c.width, c.height = w, h
+	return nil
 }
 
 func readMJPEG(path string) ([][]byte, error) {

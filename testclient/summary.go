@@ -17,6 +17,7 @@ type loadSummary struct {
 	Outcomes        outcomeCounts `json:"outcomes"`
 	DurationMS      durationStats `json:"duration_ms"` // completed sessions, create to result
 	FeedbackLatency latencyStats  `json:"feedback_latency_ms"`
+	StepLatency     latencyStats  `json:"step_latency_ms"` // accepted frame sent to its step message
 	FramesSent      int           `json:"frames_sent"`
 	// FramesSkipped were due while a write was still in progress; many of
 	// them mean the client, not the server, limited the frame rate.
@@ -41,16 +42,17 @@ type latencyStats struct {
 	P50     float64 `json:"p50"`
 	P95     float64 `json:"p95"`
 	Max     float64 `json:"max"`
-	Samples int     `json:"samples"` // frames with a feedback or step
+	Samples int     `json:"samples"` // frames answered
 }
 
 func summarize(outcomes []sessionOutcome) loadSummary {
 	s := loadSummary{Sessions: len(outcomes), Errors: []string{}}
-	var durations, latencies []time.Duration
+	var durations, latencies, steps []time.Duration
 	for i, o := range outcomes {
 		s.FramesSent += o.framesSent
 		s.FramesSkipped += o.framesSkipped
 		latencies = append(latencies, o.latencies...)
+		steps = append(steps, o.steps...)
 		if o.result != nil {
 			s.Completed++
 			durations = append(durations, o.duration)
@@ -72,13 +74,17 @@ func summarize(outcomes []sessionOutcome) loadSummary {
 		}
 	}
 	s.DurationMS = durationStats{P50: millis(percentile(durations, 50)), P95: millis(percentile(durations, 95))}
-	s.FeedbackLatency = latencyStats{
-		P50:     millis(percentile(latencies, 50)),
-		P95:     millis(percentile(latencies, 95)),
-		Max:     millis(slices.Max(append(latencies, 0))),
-		Samples: len(latencies),
-	}
+	s.FeedbackLatency, s.StepLatency = statsOf(latencies), statsOf(steps)
 	return s
+}
+
+func statsOf(ds []time.Duration) latencyStats {
+	return latencyStats{
+		P50:     millis(percentile(ds, 50)),
+		P95:     millis(percentile(ds, 95)),
+		Max:     millis(slices.Max(append(ds, 0))),
+		Samples: len(ds),
+	}
 }
 
 // print writes the summary for a person.
@@ -90,6 +96,8 @@ func (s loadSummary) print(w io.Writer) {
 	fmt.Fprintf(w, "session duration  p50 %vms, p95 %vms (create to result)\n", s.DurationMS.P50, s.DurationMS.P95)
 	l := s.FeedbackLatency
 	fmt.Fprintf(w, "feedback latency  p50 %vms, p95 %vms, max %vms (%d frames)\n", l.P50, l.P95, l.Max, l.Samples)
+	l = s.StepLatency
+	fmt.Fprintf(w, "step latency      p50 %vms, p95 %vms, max %vms (%d passed steps; accepted frame to step)\n", l.P50, l.P95, l.Max, l.Samples)
 	fmt.Fprintf(w, "frames            %d sent, %d skipped\n", s.FramesSent, s.FramesSkipped)
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "errors            %d, the first:\n", o.Error)
