@@ -15,9 +15,10 @@
 ARG CUDA_IMAGE=nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04
 
 FROM golang:1.26-bookworm AS build
-# The image already has gcc, libc6-dev and make; npm fetches ONNX Runtime.
+# The image already has gcc, libc6-dev and make; npm fetches ONNX Runtime;
+# libvpx-dev is the VP8 decoder of the WebRTC transport (cgo).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends npm \
+ && apt-get install -y --no-install-recommends npm libvpx-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -48,22 +49,28 @@ RUN test -n "$ORT_GPU_TGZ_URL" || { echo "set --build-arg ORT_GPU_TGZ_URL=<onnxr
  && install -d -m 0750 -o livenessd -g livenessd /var/lib/livenessd
 COPY --from=build /src/bin/livenessd /opt/livenessd/livenessd
 COPY --from=build /src/models/cache/*.onnx /opt/livenessd/models/cache/
+# The binary links bookworm's libvpx.so.7; Ubuntu 24.04 ships libvpx9, so the
+# library comes along (it needs only libc).
+COPY --from=build /usr/lib/x86_64-linux-gnu/libvpx.so.7* /opt/livenessd/lib/
 ENV LIVENESS_MODEL_CACHE=/opt/livenessd/models/cache \
     LIVENESS_ORT_LIB=/opt/onnxruntime/lib/libonnxruntime.so.1 \
     LIVENESS_DEVICE=cuda \
+    LD_LIBRARY_PATH=/opt/livenessd/lib \
     LIVENESS_ADDR=0.0.0.0:8080 \
     LIVENESS_DATA_DIR=/var/lib/livenessd
 VOLUME /var/lib/livenessd
 WORKDIR /opt/livenessd
 USER livenessd
 EXPOSE 8080
+# WebRTC media: set LIVENESS_WEBRTC_UDP_PORT=8443 (for example), publish
+# 8443/udp and set LIVENESS_WEBRTC_PUBLIC_IPS to the host's public address.
 ENTRYPOINT ["/opt/livenessd/livenessd"]
 CMD ["serve"]
 
 # CPU image: the default target, so it comes last.
 FROM debian:bookworm-slim AS cpu
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libstdc++6 \
+ && apt-get install -y --no-install-recommends ca-certificates libstdc++6 libvpx7 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin livenessd \
  && install -d -m 0750 -o livenessd -g livenessd /var/lib/livenessd
@@ -77,5 +84,7 @@ VOLUME /var/lib/livenessd
 WORKDIR /opt/livenessd
 USER livenessd
 EXPOSE 8080
+# WebRTC media: set LIVENESS_WEBRTC_UDP_PORT=8443 (for example), publish
+# 8443/udp and set LIVENESS_WEBRTC_PUBLIC_IPS to the host's public address.
 ENTRYPOINT ["/opt/livenessd/livenessd"]
 CMD ["serve"]

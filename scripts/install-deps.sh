@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Installs the Debian packages livenessd needs that are missing, as root or
-# through passwordless sudo; otherwise prints the apt-get line and fails.
+# Installs the Debian packages livenessd needs whose tools or files are
+# missing, as root or through passwordless sudo; otherwise prints the
+# apt-get line and fails. Each need is checked by what it provides (a
+# command, a header), so an npm that came with another Node.js install, for
+# example, counts.
 #
 #   scripts/install-deps.sh build   gcc, libc headers, npm, libvpx-dev (building and running)
 #   scripts/install-deps.sh test    the same plus chromium (the browser tests)
 set -euo pipefail
 
-want=(gcc libc6-dev npm libvpx-dev ca-certificates)
-[ "${1:-build}" = test ] && want+=(chromium)
-
 missing=()
-for pkg in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
+need() { # need PACKAGE TEST...
+  local pkg=$1
+  shift
+  "$@" >/dev/null 2>&1 || missing+=("$pkg")
+}
+need gcc command -v gcc
+need libc6-dev test -e /usr/include/stdio.h
+need npm command -v npm
+need libvpx-dev test -e /usr/include/vpx/vp8dx.h
+need ca-certificates test -d /etc/ssl/certs
+[ "${1:-build}" = test ] && need chromium command -v chromium
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
