@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/livenessd/livenessd/internal/vp8rtp"
 	"github.com/livenessd/livenessd/session"
 )
 
@@ -64,23 +64,9 @@ type Receiver struct {
 	live map[*peer]struct{}
 }
 
-// New prepares the pion API: VP8 with RTX (so Chrome's padding probes never
-// cost a frame), NACK, RTCP reports and TWCC, and the networking of cfg.
+// New prepares the pion API (internal/vp8rtp: VP8 with RTX, NACK, RTCP
+// reports, TWCC) with the networking of cfg.
 func New(cfg Config, log *slog.Logger) (*Receiver, error) {
-	m := &webrtc.MediaEngine{}
-	feedback := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	for _, c := range []webrtc.RTPCodecParameters{
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: feedback}, PayloadType: 96},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=96"}, PayloadType: 97},
-	} {
-		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, fmt.Errorf("rtc: %w", err)
-		}
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, fmt.Errorf("rtc: %w", err)
-	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(cfg.AllowLoopback)
 	if len(cfg.PublicIPs) > 0 {
@@ -99,7 +85,14 @@ func New(cfg Config, log *slog.Logger) (*Receiver, error) {
 		r.mux = webrtc.NewICEUDPMux(nil, conn)
 		se.SetICEUDPMux(r.mux)
 	}
-	r.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	api, err := vp8rtp.API(se)
+	if err != nil {
+		if r.mux != nil {
+			r.mux.Close()
+		}
+		return nil, fmt.Errorf("rtc: %w", err)
+	}
+	r.api = api
 	return r, nil
 }
 

@@ -1,7 +1,6 @@
 package rtc
 
 import (
-	"image"
 	"strings"
 	"time"
 
@@ -75,36 +74,9 @@ func (p *peer) receive(track *webrtc.TrackRemote) {
 				continue
 			}
 			seq++
-			toFullRange(img)
+			vpx.FullRange(img)
 			p.conn.Frame(session.Frame{Seq: seq, At: now, Image: img})
 		}
-	}
-}
-
-// Browsers encode video in limited range (luma 16-235, chroma 16-240);
-// Go's YCbCr, like a JPEG, is full range. Without stretching, every frame
-// would reach the models washed out.
-var lumaFull, chromaFull [256]uint8
-
-func init() {
-	for v := range 256 {
-		lumaFull[v] = clamp8((v - 16) * 255 / 219)
-		chromaFull[v] = clamp8((v-128)*255/224 + 128)
-	}
-}
-
-func clamp8(v int) uint8 { return uint8(max(0, min(255, v))) }
-
-// toFullRange stretches a decoded picture in place.
-func toFullRange(img *image.YCbCr) {
-	for i, v := range img.Y {
-		img.Y[i] = lumaFull[v]
-	}
-	for i, v := range img.Cb {
-		img.Cb[i] = chromaFull[v]
-	}
-	for i, v := range img.Cr {
-		img.Cr[i] = chromaFull[v]
 	}
 }
 

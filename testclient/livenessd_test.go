@@ -31,35 +31,23 @@ func TestAgainstLivenessd(t *testing.T) {
 			t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
 		}
 	})
-	t.Run("ws head pose, looped", func(t *testing.T) {
-		t.Parallel()
-		// Spoof detection off: MiniFASNet rejects this clip (README "Accuracy").
-		code, stdout, stderr := runCLI(t, "ws", "--server", url, "--token", realToken,
-			"--source", video(t, "live_selfie_headpose_480x640_15fps.mjpeg"), "--fps", "15", "--loop",
-			"--params", "front,left,right,down,up", "--spoof=false", "--step-timeout", "30s")
-		if code != 0 || !strings.Contains(stdout, `"liveness": "passed"`) {
-			t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
-		}
-		for _, p := range []string{"(front)", "(left)", "(right)", "(down)", "(up)"} {
-			if !strings.Contains(stderr, p) {
-				t.Errorf("no prompt for %s in:\n%s", p, stderr)
+	for _, transport := range []string{"ws", "webrtc"} {
+		t.Run(transport+" head pose, looped", func(t *testing.T) {
+			t.Parallel()
+			// Spoof detection off: MiniFASNet rejects this clip (README "Accuracy").
+			code, stdout, stderr := runCLI(t, transport, "--server", url, "--token", realToken,
+				"--source", video(t, "live_selfie_headpose_480x640_15fps.mjpeg"), "--fps", "15", "--loop",
+				"--params", "front,left,right,down,up", "--spoof=false", "--step-timeout", "30s")
+			if code != 0 || !strings.Contains(stdout, `"liveness": "passed"`) {
+				t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
-		}
-	})
-	t.Run("webrtc head pose, looped", func(t *testing.T) {
-		t.Parallel()
-		code, stdout, stderr := runCLI(t, "webrtc", "--server", url, "--token", realToken,
-			"--source", video(t, "live_selfie_headpose_480x640_15fps.mjpeg"), "--fps", "15", "--loop",
-			"--params", "front,left,right,down,up", "--spoof=false", "--step-timeout", "30s")
-		if code != 0 || !strings.Contains(stdout, `"liveness": "passed"`) {
-			t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
-		}
-		for _, p := range []string{"(front)", "(left)", "(right)", "(down)", "(up)"} {
-			if !strings.Contains(stderr, p) {
-				t.Errorf("no prompt for %s in:\n%s", p, stderr)
+			for _, p := range []string{"(front)", "(left)", "(right)", "(down)", "(up)"} {
+				if !strings.Contains(stderr, p) {
+					t.Errorf("no prompt for %s in:\n%s", p, stderr)
+				}
 			}
-		}
-	})
+		})
+	}
 	t.Run("ws print attack", func(t *testing.T) {
 		t.Parallel()
 		code, _, stderr := runCLI(t, "ws", "--server", url, "--token", realToken,

@@ -17,12 +17,12 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/livenessd/livenessd/internal/cli"
+	"github.com/livenessd/livenessd/internal/vp8rtp"
 	"github.com/livenessd/livenessd/internal/vpx"
 	"github.com/livenessd/livenessd/protocol"
 )
@@ -239,30 +239,15 @@ func connectRTC(ctx context.Context, s *sessionCreated, o rtcOptions, fps float6
 	}
 }
 
-// newRTCAPI configures pion as the server does (rtc.New): VP8 with RTX,
-// NACK, RTCP reports and TWCC, so that a lost packet is resent rather than
-// costing a frame.
+// newRTCAPI configures pion as the server does (internal/vp8rtp), so that a
+// lost packet is resent rather than costing a frame.
 func newRTCAPI(allowLoopback bool) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	feedback := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	for _, c := range []webrtc.RTPCodecParameters{
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: feedback}, PayloadType: 96},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=96"}, PayloadType: 97},
-	} {
-		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, err
-		}
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, err
-	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(allowLoopback)
 	// No mDNS: the server announces addresses, and a test client has no
 	// name to hide.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	return vp8rtp.API(se)
 }
 
 // postOffer sends the offer, WHIP-style, and returns the server's answer. A
@@ -328,7 +313,9 @@ func (l *rtcLink) sendFrame(_ context.Context, frame []byte, onWire func()) erro
 		return fmt.Errorf("a clip frame: %w", err)
 	}
 	pic := vpx.FromImage(img)
-	toLimitedRange(pic)
+	// The server stretches VP8 from limited range, as browsers send it;
+	// FromImage keeps a JPEG's full range, so squeeze it as a browser would.
+	vpx.LimitedRange(pic)
 	data, err := l.encode(pic)
 	if err != nil {
 		return err
@@ -420,29 +407,3 @@ func (l *rtcLink) abort() {
 // closeStatus: WebRTC has no close code; a session without a result ended
 // because the connection did.
 func (l *rtcLink) closeStatus(err error) (int, string) { return -1, err.Error() }
-
-// VP8 carries no colour range, and browsers encode limited range (luma
-// 16-235, chroma 16-240), which the server stretches back to full range.
-// FromImage keeps a JPEG's full range, so the client squeezes it first, as
-// a browser's capture pipeline does.
-var lumaLimited, chromaLimited [256]uint8
-
-func init() {
-	for v := range 256 {
-		lumaLimited[v] = uint8(16 + math.Round(float64(v)*219/255))
-		chromaLimited[v] = uint8(128 + math.Round(float64(v-128)*224/255))
-	}
-}
-
-// toLimitedRange converts a full-range picture to limited range in place.
-func toLimitedRange(img *image.YCbCr) {
-	for i, v := range img.Y {
-		img.Y[i] = lumaLimited[v]
-	}
-	for i, v := range img.Cb {
-		img.Cb[i] = chromaLimited[v]
-	}
-	for i, v := range img.Cr {
-		img.Cr[i] = chromaLimited[v]
-	}
-}
