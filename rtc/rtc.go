@@ -47,8 +47,13 @@ type ICEServer struct {
 	Credential string   `yaml:"credential" json:"credential,omitempty"`
 }
 
-// ErrBadOffer is an offer this transport cannot take; the message says why.
-var ErrBadOffer = errors.New("unusable SDP offer")
+// Errors callers map to their own refusals.
+var (
+	// ErrBadOffer is an offer this transport cannot take; the message says why.
+	ErrBadOffer = errors.New("unusable SDP offer")
+	// ErrClosed means the receiver is shutting down.
+	ErrClosed = errors.New("the WebRTC transport is shutting down")
+)
 
 // Channel is the data channel's label; the client creates it before its offer.
 const Channel = "liveness"
@@ -133,23 +138,29 @@ func CheckOffer(offer string) error {
 
 // Answer connects an offer to a session's Conn and returns the answer, with
 // every ICE candidate in it (the client need not trickle). From here the
-// peer connection lives until the session ends or the connection fails.
+// peer connection lives until the session ends or the connection fails; on
+// an error the Conn has been left.
 func (r *Receiver) Answer(ctx context.Context, offer string, conn *session.Conn, log *slog.Logger) (string, error) {
+	// Leave before any stop, which would leave with a vaguer reason.
+	leave := func() { conn.Leave("the WebRTC offer could not be answered") }
 	ice := make([]webrtc.ICEServer, len(r.cfg.ICEServers))
 	for i, s := range r.cfg.ICEServers {
 		ice[i] = webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential}
 	}
 	pc, err := r.api.NewPeerConnection(webrtc.Configuration{ICEServers: ice})
 	if err != nil {
+		leave()
 		return "", fmt.Errorf("rtc: %w", err)
 	}
 	p := newPeer(pc, conn, log)
 	if !r.add(p) {
+		leave()
 		pc.Close()
-		return "", errors.New("rtc: shutting down")
+		return "", ErrClosed
 	}
 	answer, err := p.answer(ctx, offer)
 	if err != nil {
+		leave()
 		r.remove(p)
 		p.stop()
 		return "", err

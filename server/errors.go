@@ -60,7 +60,7 @@ func statusOf(err error) int {
 	case errors.Is(err, session.ErrFinished):
 		return http.StatusGone
 	case errors.Is(err, inference.ErrBusy), errors.Is(err, inference.ErrClosed),
-		errors.Is(err, session.ErrTooMany), errors.Is(err, session.ErrClosed):
+		errors.Is(err, session.ErrTooMany), errors.Is(err, session.ErrClosed), errors.Is(err, rtc.ErrClosed):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout

@@ -46,7 +46,6 @@ func (s *Server) sessionWebRTC(w http.ResponseWriter, r *http.Request) {
 	}
 	answer, err := s.rtc.Answer(r.Context(), offer, conn, logger(r))
 	if err != nil {
-		conn.Leave("the WebRTC offer could not be answered")
 		writeError(w, r, err)
 		return
 	}

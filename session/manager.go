@@ -2,7 +2,7 @@
 // order of their steps, sampling the frames a transport delivers, judging
 // each sampled frame with the liveness judge, telling the user what to do,
 // and recording the outcome through store.Sessions. One goroutine owns each
-// session's state; transports (WebSocket today, WebRTC next) attach to a
+// session's state; transports (WebSocket and WebRTC) attach to a
 // session through a Conn and never see how it works. It knows nothing of
 // HTTP.
 package session

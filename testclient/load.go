@@ -25,6 +25,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	sessions := fs.Int("sessions", 1, "concurrent sessions to run")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	maxP95 := fs.Duration("max-p95", 0, "also exit 1 when the p95 frame-to-feedback latency exceeds this (0: no limit)")
+	minJudged := fs.Float64("min-judged-fps", 0, "also exit 1 when fewer frames per second of session were judged (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return cli.ParseFailure(err)
 	}
@@ -74,6 +75,10 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	if *maxP95 > 0 && summary.FeedbackLatency.P95 > float64(maxP95.Milliseconds()) {
 		fmt.Fprintf(stderr, "testclient: p95 feedback latency %vms is over --max-p95 %v\n", summary.FeedbackLatency.P95, *maxP95)
+		return 1
+	}
+	if summary.JudgedFPS < *minJudged {
+		fmt.Fprintf(stderr, "testclient: %v frames judged per second of session, under --min-judged-fps %v\n", summary.JudgedFPS, *minJudged)
 		return 1
 	}
 	return 0

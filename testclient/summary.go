@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 )
@@ -17,8 +18,12 @@ type loadSummary struct {
 	Outcomes        outcomeCounts `json:"outcomes"`
 	DurationMS      durationStats `json:"duration_ms"` // completed sessions, create to result
 	FeedbackLatency latencyStats  `json:"feedback_latency_ms"`
-	StepLatency     latencyStats  `json:"step_latency_ms"` // accepted frame sent to its step message
-	FramesSent      int           `json:"frames_sent"`
+	// JudgedFPS is frames answered per second of session, averaged over
+	// the sessions: below the server's sample_fps when it cannot keep up
+	// (a session never queues a frame behind the one being analysed).
+	JudgedFPS   float64      `json:"judged_fps"`
+	StepLatency latencyStats `json:"step_latency_ms"` // accepted frame sent to its step message
+	FramesSent  int          `json:"frames_sent"`
 	// FramesSkipped were due while a write was still in progress; many of
 	// them mean the client, not the server, limited the frame rate.
 	FramesSkipped int      `json:"frames_skipped"`
@@ -48,11 +53,13 @@ type latencyStats struct {
 func summarize(outcomes []sessionOutcome) loadSummary {
 	s := loadSummary{Sessions: len(outcomes), Errors: []string{}}
 	var durations, latencies, steps []time.Duration
+	var streamed time.Duration
 	for i, o := range outcomes {
 		s.FramesSent += o.framesSent
 		s.FramesSkipped += o.framesSkipped
 		latencies = append(latencies, o.latencies...)
 		steps = append(steps, o.steps...)
+		streamed += o.duration
 		if o.result != nil {
 			s.Completed++
 			durations = append(durations, o.duration)
@@ -75,6 +82,9 @@ func summarize(outcomes []sessionOutcome) loadSummary {
 	}
 	s.DurationMS = durationStats{P50: millis(percentile(durations, 50)), P95: millis(percentile(durations, 95))}
 	s.FeedbackLatency, s.StepLatency = statsOf(latencies), statsOf(steps)
+	if streamed > 0 {
+		s.JudgedFPS = math.Round(10*float64(len(latencies))/streamed.Seconds()) / 10
+	}
 	return s
 }
 
@@ -96,6 +106,7 @@ func (s loadSummary) print(w io.Writer) {
 	fmt.Fprintf(w, "session duration  p50 %vms, p95 %vms (create to result)\n", s.DurationMS.P50, s.DurationMS.P95)
 	l := s.FeedbackLatency
 	fmt.Fprintf(w, "feedback latency  p50 %vms, p95 %vms, max %vms (%d frames)\n", l.P50, l.P95, l.Max, l.Samples)
+	fmt.Fprintf(w, "judged frames     %v per second of session\n", s.JudgedFPS)
 	l = s.StepLatency
 	fmt.Fprintf(w, "step latency      p50 %vms, p95 %vms, max %vms (%d passed steps; accepted frame to step)\n", l.P50, l.P95, l.Max, l.Samples)
 	fmt.Fprintf(w, "frames            %d sent, %d skipped\n", s.FramesSent, s.FramesSkipped)
