@@ -74,6 +74,11 @@ type Receiver struct {
 func New(cfg Config, log *slog.Logger) (*Receiver, error) {
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(cfg.AllowLoopback)
+	// A phone that vanishes (network lost, app killed) is declared failed
+	// after about 8 s of silence (disconnected at 3 s, failed 5 s later)
+	// instead of pion's 30 s, so its session ends while the user may still
+	// retry. Keepalives every second keep a live path from looking silent.
+	se.SetICETimeouts(3*time.Second, 5*time.Second, time.Second)
 	if len(cfg.PublicIPs) > 0 {
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost,
