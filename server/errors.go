@@ -13,6 +13,10 @@ import (
 	"github.com/livenessd/livenessd/store"
 )
 
+// statusClientClosed is nginx's 499: the client left before the answer. No
+// one reads it; it keeps such requests out of the 5xx counts and error logs.
+const statusClientClosed = 499
+
 // apiError is an error with the HTTP status it should be answered with; the
 // handlers create them for failures that have no sentinel elsewhere.
 type apiError struct {
@@ -64,6 +68,8 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled):
+		return statusClientClosed
 	}
 	return http.StatusInternalServerError
 }
@@ -77,6 +83,8 @@ func messageOf(err error, status int) string {
 		return "the server is busy or shutting down; retry shortly (" + err.Error() + ")"
 	case http.StatusGatewayTimeout:
 		return "the request took longer than the server's request timeout"
+	case statusClientClosed:
+		return "the client closed the request"
 	case http.StatusRequestEntityTooLarge:
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -112,4 +114,51 @@ func waitInFlight(t *testing.T, ts *testServer, n int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestClientGoneIsNotAServerError: a client that leaves mid-request is
+// counted as 499, not as a 5xx.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	body, err := json.Marshal(batch(t, "gone", benchPairs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accesstoken", tokenA)
+	time.AfterFunc(150*time.Millisecond, cancel) // 8 images take over 300 ms
+	if _, err := client.Do(req); err == nil {
+		t.Fatal("the request finished before the client left")
+	}
+	want := `livenessd_http_requests_total{code="499",method="POST",route="/liveness-api/verify-face-liveness"} 1`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(ts.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(text), want) {
+			if strings.Contains(string(text), `code="500"`) {
+				t.Error("a 500 was counted as well")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never showed %s", want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// benchPairs are the benchmark's 8 photos, each asked to face the camera.
+func benchPairs() []string {
+	var pairs []string
+	for _, p := range benchPhotos {
+		pairs = append(pairs, p, "front")
+	}
+	return pairs
 }
