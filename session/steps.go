@@ -65,6 +65,11 @@ func (st *state) judge(a analysis) {
 	if st.finished || st.step >= len(s.order) {
 		return
 	}
+	if a.frame.At.Before(st.stepFrom) {
+		// Taken before this step's prompt (the previous step timed out while
+		// it was analysed): the user had not been asked yet.
+		return
+	}
 	fa := a.fa
 	p, k := st.param()
 	if st.ref == nil && st.goodReference(fa) {
