@@ -228,12 +228,12 @@ func (c Config) Validate() error {
 	for i, srv := range c.WebRTC.ICEServers {
 		for _, u := range srv.URLs {
 			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
-				errs = append(errs, fmt.Errorf("webrtc.ice_servers[%d] %q: want stun:, turn: or turns:", i, u))
+				errs = append(errs, fmt.Errorf("webrtc.ice_servers[%d] %q: want a stun:, turn: or turns: URL", i, u))
 			}
 		}
 	}
 	if u := c.Sessions.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		errs = append(errs, fmt.Errorf("sessions.public_url %q: want http://... or https://...", u))
+		errs = append(errs, fmt.Errorf("sessions.public_url %q: want an http:// or https:// URL", u))
 	}
 	errs = append(errs, c.Auth.validate())
 	if err := c.Inference.Validate(); err != nil {
