@@ -13,22 +13,10 @@ CLIP=${CLIP:-../shared/testdata/video/live_selfie_headpose_480x640_15fps.mjpeg}
 MAX_P95=${MAX_P95:-250ms}
 SAMPLE_FPS=${SAMPLE_FPS:-5}
 MAX_SESSIONS=${MAX_SESSIONS:-12}
-TOKEN=bench-token-$RANDOM$RANDOM$RANDOM
 
 [ -f "$CLIP" ] || { echo "bench-sessions: $CLIP is absent" >&2; exit 1; }
-data=$(mktemp -d)
-out=$(mktemp)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data" "$out"' EXIT
-
-LIVENESS_API_TOKENS="bench:$TOKEN" "$BIN/livenessd" serve --addr 127.0.0.1:0 --data-dir "$data" \
-  --log-level warn >"$out" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  url=$(sed -n 's/^livenessd listening on //p' "$out")
-  [ -n "$url" ] && break
-  sleep 0.2
-done
-[ -n "$url" ] || { echo "bench-sessions: the server did not start:" >&2; cat "$out" >&2; exit 1; }
+. "$(dirname "$0")/serve.sh"
+start_livenessd "$BIN"
 
 # The selfie clip asks for every pose; spoof detection is off because
 # MiniFASNet rejects this particular clip (README "Accuracy").

@@ -10,21 +10,10 @@ set -euo pipefail
 BIN=${1:-bin}
 VIDEO=${VIDEO:-../shared/testdata/video}
 WINDOW=${WINDOW:-12}   # seconds of CPU measured per stream
-TOKEN=bench-token-$RANDOM$RANDOM$RANDOM
 TICK=$(getconf CLK_TCK)
 
-data=$(mktemp -d)
-out=$(mktemp)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data" "$out"' EXIT
-LIVENESS_API_TOKENS="bench:$TOKEN" "$BIN/livenessd" serve --addr 127.0.0.1:0 --data-dir "$data" \
-  --webrtc-allow-loopback --log-level warn >"$out" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  url=$(sed -n 's/^livenessd listening on //p' "$out")
-  [ -n "$url" ] && break
-  sleep 0.2
-done
-[ -n "$url" ] || { echo "bench-webrtc: the server did not start:" >&2; cat "$out" >&2; exit 1; }
+. "$(dirname "$0")/serve.sh"
+start_livenessd "$BIN" --webrtc-allow-loopback
 
 # cpu_ticks is the server's user+system CPU so far, in clock ticks.
 cpu_ticks() { local f; read -r -a f <"/proc/$pid/stat"; echo $((f[13] + f[14])); }

@@ -63,12 +63,15 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 
 func (m *metrics) observeAnalysis(fa *inference.FaceAnalysis) {
 	t := fa.Timings
-	for stage, d := range map[string]time.Duration{
-		"prepare": t.Prepare, "detect": t.Detect, "mesh": t.Mesh, "iris": t.Iris,
-		"spoof": t.Spoof, "mask": t.Mask, "embed": t.Embed, "total": t.Total,
+	for _, st := range [...]struct {
+		name string
+		d    time.Duration
+	}{
+		{"prepare", t.Prepare}, {"detect", t.Detect}, {"mesh", t.Mesh}, {"iris", t.Iris},
+		{"spoof", t.Spoof}, {"mask", t.Mask}, {"embed", t.Embed}, {"total", t.Total},
 	} {
-		if d > 0 { // stages that did not run (no face, small image) are not timed
-			m.stages.WithLabelValues(stage).Observe(d.Seconds())
+		if st.d > 0 { // stages that did not run (no face, small image) are not timed
+			m.stages.WithLabelValues(st.name).Observe(st.d.Seconds())
 		}
 	}
 }

@@ -94,10 +94,15 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
-// waitInFlight polls /metrics until n requests are in flight.
+// waitInFlight waits until n requests are in flight.
 func waitInFlight(t *testing.T, ts *testServer, n int) {
 	t.Helper()
-	want := "livenessd_http_requests_in_flight " + strconv.Itoa(n) + "\n"
+	waitMetric(t, ts, "livenessd_http_requests_in_flight "+strconv.Itoa(n)+"\n")
+}
+
+// waitMetric polls /metrics until it holds line, and returns that scrape.
+func waitMetric(t *testing.T, ts *testServer, line string) string {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := client.Get(ts.url + "/metrics")
@@ -109,11 +114,11 @@ func waitInFlight(t *testing.T, ts *testServer, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(text), want) {
-			return
+		if strings.Contains(string(text), line) {
+			return string(text)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("never saw %q in /metrics", strings.TrimSpace(want))
+			t.Fatalf("never saw %q in /metrics", strings.TrimSpace(line))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -136,25 +141,9 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	if _, err := client.Do(req); err == nil {
 		t.Fatal("the request finished before the client left")
 	}
-	want := `livenessd_http_requests_total{code="499",method="POST",route="/liveness-api/verify-face-liveness"} 1`
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := client.Get(ts.url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		text, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(text), want) {
-			if strings.Contains(string(text), `code="500"`) {
-				t.Error("a 500 was counted as well")
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics never showed %s", want)
-		}
-		time.Sleep(50 * time.Millisecond)
+	text := waitMetric(t, ts, `livenessd_http_requests_total{code="499",method="POST",route="/liveness-api/verify-face-liveness"} 1`)
+	if strings.Contains(text, `code="500"`) {
+		t.Error("a 500 was counted as well")
 	}
 }
 

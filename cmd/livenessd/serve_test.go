@@ -1,108 +1,36 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/livenessd/livenessd/internal/testkit"
 )
 
-// childArgs, when set, makes the test binary run the CLI with these
-// arguments instead of the tests: the restart test needs a real process to
-// signal.
-const childArgs = "LIVENESSD_TEST_CHILD_ARGS"
+// serverProcess is `livenessd serve` in a child process, so that it can be
+// signalled and restarted.
+type serverProcess struct{ *testkit.Server }
 
-func TestMain(m *testing.M) {
-	if args := os.Getenv(childArgs); args != "" {
-		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-const restartToken = "restart-token-0123456789"
-
-// serverProcess is `livenessd serve` in a child process.
-type serverProcess struct {
-	cmd *exec.Cmd
-	url string
-}
-
-// child runs the CLI in a child process.
-func child(args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(args, "\x1f"))
-	return cmd
-}
-
-// startServe runs `livenessd serve` with a static token and the OAuth
-// client "backend" whose secret hash is given.
-func startServe(t *testing.T, dataDir, secretHash string) *serverProcess {
+// startServe serves dataDir with the OAuth client "backend" whose secret
+// hash is given.
+func startServe(t *testing.T, dataDir, secretHash string) serverProcess {
 	t.Helper()
-	cmd := child("serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--workers", "1")
-	cmd.Env = append(cmd.Env,
-		"LIVENESS_API_TOKENS=restart:"+restartToken,
-		"LIVENESS_OAUTH_CLIENTS=backend:"+secretHash,
-		"LIVENESS_LOG_LEVEL=warn")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "livenessd listening on ") {
-				lines <- strings.TrimPrefix(sc.Text(), "livenessd listening on ")
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case url := <-lines:
-		return &serverProcess{cmd: cmd, url: url}
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not report its address within 60 s")
-	}
-	return nil
+	return serverProcess{testkit.StartLivenessd(t, dataDir, []string{"LIVENESS_OAUTH_CLIENTS=backend:" + secretHash}, "--workers", "1")}
 }
 
-// stop sends SIGTERM and expects a clean exit.
-func (p *serverProcess) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve exited with %v after SIGTERM, want 0", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not exit within 30 s of SIGTERM")
-	}
-}
-
-func (p *serverProcess) post(t *testing.T, token, path string, body map[string]any) map[string]any {
+func (p serverProcess) post(t *testing.T, token, path string, body map[string]any) map[string]any {
 	t.Helper()
 	data, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", p.url+path, bytes.NewReader(data))
+	req, _ := http.NewRequest("POST", p.URL+path, bytes.NewReader(data))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accesstoken", token)
 	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
@@ -118,9 +46,9 @@ func (p *serverProcess) post(t *testing.T, token, path string, body map[string]a
 }
 
 // oauthToken exchanges the client credentials for a token.
-func (p *serverProcess) oauthToken(t *testing.T, secret string) string {
+func (p serverProcess) oauthToken(t *testing.T, secret string) string {
 	t.Helper()
-	resp, err := http.PostForm(p.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
+	resp, err := http.PostForm(p.URL+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {"backend"}, "client_secret": {secret}})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +78,7 @@ func TestServeRestart(t *testing.T) {
 		return base64.StdEncoding.EncodeToString(data)
 	}
 	const secret = "backend-secret-0123456789"
-	hashCmd := child("hash-secret")
+	hashCmd := exec.Command(testkit.LivenessdBinary(t), "hash-secret")
 	hashCmd.Stdin = strings.NewReader(secret + "\n")
 	out, err := hashCmd.Output()
 	if err != nil {
@@ -166,7 +94,7 @@ func TestServeRestart(t *testing.T) {
 	first.post(t, token, "/face-api/facegallery/create-facegallery", map[string]any{"trx_id": "r1", "facegallery_id": "kyc"})
 	first.post(t, token, "/face-api/facegallery/enroll-face", map[string]any{"trx_id": "r2", "facegallery_id": "kyc",
 		"user_id": "obama", "image": photo("fr_obama_obama.jpg")})
-	first.stop(t)
+	first.Stop(t)
 
 	second := startServe(t, dataDir, hash)
 	verdict := second.post(t, token, "/face-api/facegallery/verify-face", map[string]any{"trx_id": "r3", "facegallery_id": "kyc",
@@ -174,7 +102,7 @@ func TestServeRestart(t *testing.T) {
 	if verdict["verified"] != true {
 		t.Errorf("after restart: %v", verdict)
 	}
-	second.stop(t)
+	second.Stop(t)
 	for _, f := range []string{"livenessd.db", "oauth-signing.key"} {
 		if _, err := os.Stat(filepath.Join(dataDir, f)); err != nil {
 			t.Errorf("data dir lacks %s: %v", f, err)

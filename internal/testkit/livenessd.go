@@ -22,13 +22,9 @@ var (
 	buildErr  error
 )
 
-// Livenessd runs `livenessd serve` as a real process on a loopback port,
-// with the verified models and a fresh data dir, until the test ends (then
-// SIGTERM, which must exit 0). It returns the base URL. Clients tested
-// against it share nothing with the server but the wire.
-func Livenessd(t *testing.T, args ...string) string {
+// LivenessdBinary builds cmd/livenessd once per test run and returns its path.
+func LivenessdBinary(t *testing.T) string {
 	t.Helper()
-	Models(t) // the verified cache the server reads
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "livenessd-bin")
 		if err != nil {
@@ -43,10 +39,36 @@ func Livenessd(t *testing.T, args ...string) string {
 	if buildErr != nil {
 		t.Fatalf("building livenessd: %v", buildErr)
 	}
-	cmd := exec.Command(serverBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"}, args...)...)
+	return serverBin
+}
+
+// Server is a `livenessd serve` process on a loopback port.
+type Server struct {
+	URL     string
+	cmd     *exec.Cmd
+	stopped bool
+}
+
+// Livenessd runs `livenessd serve` with the verified models and a fresh
+// data dir until the test ends, and returns its base URL. Clients tested
+// against it share nothing with the server but the wire.
+func Livenessd(t *testing.T, args ...string) string {
+	t.Helper()
+	return StartLivenessd(t, t.TempDir(), nil, args...).URL
+}
+
+// StartLivenessd runs `livenessd serve` on dataDir with the static token
+// LivenessdToken (client "test"), env added to the environment, and args
+// after the defaults. Unless stopped earlier, it is stopped (SIGTERM, which
+// must exit 0) when the test ends.
+func StartLivenessd(t *testing.T, dataDir string, env []string, args ...string) *Server {
+	t.Helper()
+	Models(t) // the verified cache the server reads
+	cmd := exec.Command(LivenessdBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "LIVENESS_API_TOKENS=test:"+LivenessdToken,
 		"LIVENESS_MODEL_CACHE="+filepath.Join(Root(), "models", "cache"),
 		"LIVENESS_MODEL_MIRROR="+Shared(t, "models"), "LIVENESS_ORT_LIB=")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -55,19 +77,10 @@ func Livenessd(t *testing.T, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s := &Server{cmd: cmd}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("livenessd exited with %v after SIGTERM, want 0", err)
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Error("livenessd did not stop within 30 s of SIGTERM")
+		if !s.stopped {
+			s.Stop(t)
 		}
 	})
 	urls := make(chan string, 1)
@@ -80,12 +93,32 @@ func Livenessd(t *testing.T, args ...string) string {
 		}
 	}()
 	select {
-	case u := <-urls:
-		return u
+	case s.URL = <-urls:
+		return s
 	case <-time.After(60 * time.Second):
 		t.Fatal("livenessd did not start within 60 s")
 	}
-	return ""
+	return nil
+}
+
+// Stop sends SIGTERM and fails the test unless the server exits 0 within
+// 30 s.
+func (s *Server) Stop(t *testing.T) {
+	t.Helper()
+	s.stopped = true
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("livenessd exited with %v after SIGTERM, want 0", err)
+		}
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+		t.Error("livenessd did not stop within 30 s of SIGTERM")
+	}
 }
 
 type buildError struct {
