@@ -77,6 +77,9 @@ func NewFetcher() *Fetcher {
 // fetching it from the mirror or m.URL when the cache lacks a good copy.
 func (f *Fetcher) Model(ctx context.Context, m Model) (string, error) {
 	return f.fetch(m.File, m.SHA256, m.Size, 0o644, func(cache string) (string, error) {
+		if m.NPMPackage != "" {
+			return "npm pack " + m.NPMPackage, f.npmPack(ctx, m.NPMPackage, m.Member, cache, m.SHA256, m.Size)
+		}
 		return m.URL, f.download(ctx, m, cache)
 	})
 }
@@ -92,7 +95,7 @@ func (f *Fetcher) Runtime(ctx context.Context, r Runtime) (string, error) {
 	}
 	// The library is dlopen'ed, so keep it executable like the npm original.
 	return f.fetch(r.File, r.SHA256, r.Size, 0o755, func(cache string) (string, error) {
-		return "npm pack " + r.NPMPackage, f.npmPack(ctx, r, cache)
+		return "npm pack " + r.NPMPackage, f.npmPack(ctx, r.NPMPackage, r.Member, cache, r.SHA256, r.Size)
 	})
 }
 
@@ -205,10 +208,10 @@ func (f *Fetcher) download(ctx context.Context, m Model, dst string) error {
 	return install(resp.Body, dst, m.SHA256, m.Size, 0o644)
 }
 
-// npmPack runs `npm pack` in a scratch directory and extracts r.Member from
-// the tarball. npm is used because it is the registry that hosts the
-// library; extraction is done in Go so that tar is not needed.
-func (f *Fetcher) npmPack(ctx context.Context, r Runtime, dst string) error {
+// npmPack runs `npm pack pkg` in a scratch directory and extracts member from
+// the tarball. npm is used because it is the registry that hosts the runtime
+// and the Faceplugin model; extraction is done in Go so that tar is not needed.
+func (f *Fetcher) npmPack(ctx context.Context, pkg, member, dst, sum string, size int64) error {
 	npm := f.NPM
 	if npm == "" {
 		npm = "npm"
@@ -223,7 +226,7 @@ func (f *Fetcher) npmPack(ctx context.Context, r Runtime, dst string) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	cmd := exec.CommandContext(ctx, bin, "pack", "--silent", r.NPMPackage)
+	cmd := exec.CommandContext(ctx, bin, "pack", "--silent", pkg)
 	cmd.Dir = tmp
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -236,7 +239,7 @@ func (f *Fetcher) npmPack(ctx context.Context, r Runtime, dst string) error {
 	if len(tgzs) != 1 {
 		return fmt.Errorf("want one .tgz from npm pack, found %d", len(tgzs))
 	}
-	return extractMember(tgzs[0], r.Member, dst, r.SHA256, r.Size)
+	return extractMember(tgzs[0], member, dst, sum, size)
 }
 
 // extractMember installs the regular file named member of a .tgz into dst.

