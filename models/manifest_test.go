@@ -105,6 +105,9 @@ func TestParseRejectsBadManifests(t *testing.T) {
 		"duplicate":     strings.Replace(good, `"role": "iris"`, `"role": "landmarks"`, 1),
 		"path in file":  strings.Replace(good, `"file": "MiniFASNetV2.onnx"`, `"file": "../MiniFASNetV2.onnx"`, 1),
 		"trailing data": good + "{}",
+		"two sources":   strings.Replace(good, `"npm_package": "faceplugin-face-recognition-js@0.0.1",`, `"npm_package": "faceplugin-face-recognition-js@0.0.1", "url": "https://example.invalid/m.onnx",`, 1),
+		"no source":     strings.Replace(good, `"npm_package": "faceplugin-face-recognition-js@0.0.1",`, ``, 1),
+		"no member":     strings.Replace(good, `"member": "package/model/fr_liveness.onnx",`, ``, 1),
 	}
 	for name, text := range cases {
 		if text == good {
