@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/liveness"
 	"github.com/livenessd/livenessd/rtc"
 )
 
@@ -120,7 +121,7 @@ func Default() Config {
 		},
 		Sessions:  Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxFrameBytes: 2 << 20},
 		Auth:      Auth{TokenTTL: time.Hour},
-		Inference: inference.DefaultConfig(),
+		Inference: defaultInference(),
 	}
 }
 
@@ -236,6 +237,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sessions.public_url %q: want an http:// or https:// URL", u))
 	}
 	errs = append(errs, c.Auth.validate())
+	if err := liveness.ValidateFusion(c.Inference.PAD.Fusion); err != nil {
+		errs = append(errs, fmt.Errorf("inference.%w", err))
+	}
 	if err := c.Inference.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("inference: %w", err))
 	}
@@ -271,4 +275,11 @@ func (a Auth) validate() error {
 		errs = append(errs, fmt.Errorf("auth.token_ttl %v: want 1m..24h", a.TokenTTL))
 	}
 	return errors.Join(errs...)
+}
+
+// defaultInference is the engine's defaults with the judge's PAD fusion rule.
+func defaultInference() inference.Config {
+	c := inference.DefaultConfig()
+	c.PAD.Fusion = liveness.FuseMax
+	return c
 }

@@ -32,9 +32,9 @@ type Face struct {
 	LeftEye          Eye
 	RightEye         Eye
 	Mouth            Mouth
-	Mask             Mask
-	Spoof            Spoof
-	Embedding        []float32 // 128-d, L2-normalised
+	MaskScore        float64    // probability a face mask is worn (0 when the mask model saw no face in the crop)
+	PAD              []PADScore // each configured PAD model's attack probability, in inference.pad.models order
+	Embedding        []float32  // 128-d, L2-normalised
 }
 
 // Box is an axis-aligned rectangle in image pixels.
@@ -63,28 +63,13 @@ type Mouth struct {
 	Ratio float64
 }
 
-// Mask says whether a face mask is worn. Score is the probability that it is
-// (0 when the mask model saw no face in the crop).
-type Mask struct {
-	Worn  bool
-	Score float64
-}
-
-// Spoof is the presentation-attack verdict. Score is the probability of an
-// attack (print or replay): 1 - the mean "real" probability of the two
-// MiniFASNet models.
-type Spoof struct {
-	Spoof bool
-	Score float64
-}
-
 // Timings are the wall times of each pipeline stage for one image.
 type Timings struct {
 	Prepare time.Duration // downscaling very large images
 	Detect  time.Duration
 	Mesh    time.Duration
 	Iris    time.Duration // both eyes
-	Spoof   time.Duration // both models
+	Spoof   time.Duration // every configured PAD model
 	Mask    time.Duration
 	Embed   time.Duration
 	Total   time.Duration

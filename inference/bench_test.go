@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,7 +55,7 @@ func benchPipeline(b *testing.B, threads int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := newPipeline(man, paths, opts, DefaultThresholds())
+	p, err := newPipeline(man, paths, opts, DefaultConfig())
 	opts.Destroy()
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +78,7 @@ func benchPipeline(b *testing.B, threads int) {
 		}
 		t := fa.Timings
 		for name, d := range map[string]time.Duration{"decode": decode, "detect": t.Detect, "mesh": t.Mesh,
-			"iris x2": t.Iris, "spoof x2": t.Spoof, "mask": t.Mask, "embed": t.Embed, "pipeline": t.Total} {
+			"iris x2": t.Iris, "pad": t.Spoof, "mask": t.Mask, "embed": t.Embed, "pipeline": t.Total} {
 			stages[name] = append(stages[name], d)
 		}
 	}
@@ -90,7 +91,7 @@ func benchPipeline(b *testing.B, threads int) {
 		models []*model
 	}{
 		{"detect", []*model{p.detector}}, {"mesh", []*model{p.mesh}}, {"iris x2", []*model{p.iris, p.iris}},
-		{"spoof x2", []*model{p.spoofV2, p.spoofV1SE}}, {"mask", []*model{p.mask}}, {"embed", []*model{p.embed}},
+		{"pad", slices.Collect(maps.Values(p.pad))}, {"mask", []*model{p.mask}}, {"embed", []*model{p.embed}},
 	}
 	for range b.N {
 		var total time.Duration

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 )
 
 // Config sizes the worker pool and holds every decision threshold.
@@ -12,6 +13,7 @@ type Config struct {
 	Workers        int        `yaml:"workers"`          // model-session sets; default one per core
 	IntraOpThreads int        `yaml:"intra_op_threads"` // threads inside one model run; default 1
 	QueueSize      int        `yaml:"queue_size"`       // images waiting for a worker before ErrBusy
+	PAD            PADConfig  `yaml:"pad"`
 	Thresholds     Thresholds `yaml:"thresholds"`
 }
 
@@ -72,7 +74,7 @@ func DefaultThresholds() Thresholds {
 		MouthRatio:    0.30,
 		MouthSoftness: 0.04,
 		Mask:          0.5,
-		Spoof:         0.5,
+		Spoof:         0.9,
 		Similarity:    0.42,
 	}
 }
@@ -86,6 +88,7 @@ func DefaultConfig() Config {
 		Workers:        runtime.NumCPU(),
 		IntraOpThreads: 1,
 		QueueSize:      64,
+		PAD:            PADConfig{Models: slices.Clone(DefaultPADModels)},
 		Thresholds:     DefaultThresholds(),
 	}
 }
@@ -106,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if c.QueueSize < 1 {
 		errs = append(errs, fmt.Errorf("queue_size %d: want >= 1", c.QueueSize))
+	}
+	if err := c.PAD.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	t := c.Thresholds
 	unit := map[string]float64{"detect_score": t.DetectScore, "nms_iou": t.NMSIoU, "mask": t.Mask,

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -71,7 +72,7 @@ func New(cfg Config, man *models.Manifest, paths models.Paths, log *slog.Logger)
 		if fallback != nil && i == 0 {
 			log.Info("inference: CUDA unavailable, using CPU", "reason", fallback)
 		}
-		p, err := newPipeline(man, paths, opts, cfg.Thresholds)
+		p, err := newPipeline(man, paths, opts, cfg)
 		opts.Destroy()
 		if err != nil {
 			closeAll(pipes)
@@ -85,7 +86,11 @@ func New(cfg Config, man *models.Manifest, paths models.Paths, log *slog.Logger)
 		go e.work(p)
 	}
 	log.Info("inference: ready", "device", e.device, "workers", cfg.Workers,
-		"intra_op_threads", cfg.IntraOpThreads, "onnxruntime", RuntimeVersion())
+		"intra_op_threads", cfg.IntraOpThreads, "onnxruntime", RuntimeVersion(), "pad_models", cfg.PAD.Models)
+	if slices.Contains(cfg.PAD.Models, PADCelebA) {
+		log.Warn("inference: PAD model celeba was trained on CelebA-Spoof, whose licence allows non-commercial research only; " +
+			"for commercial use set inference.pad.models without it (README \"Presentation attacks\")")
+	}
 	return e, nil
 }
 

@@ -26,44 +26,57 @@ const tightCropPad = 0.25
 // pipeline is one complete set of model sessions. A pool worker owns one and
 // runs one image at a time through it.
 type pipeline struct {
-	detector, mesh, iris, spoofV2, spoofV1SE, mask, embed *model
-	th                                                    Thresholds
-	mesh468                                               [meshPoints]vec3
+	detector, mesh, iris, mask, embed *model
+	pad                               map[string]*model // the configured PAD models' sessions, by manifest role
+	padModels                         []string          // configured PAD model names, in report order
+	th                                Thresholds
+	mesh468                           [meshPoints]vec3
+	reflectBuf                        *image.NRGBA // the CelebA model's crop, reused
+	loaded                            []*model     // every session above, for close
 }
 
-func newPipeline(man *models.Manifest, paths models.Paths, opts *ort.SessionOptions, th Thresholds) (*pipeline, error) {
-	p := &pipeline{th: th}
-	slots := []struct {
+func newPipeline(man *models.Manifest, paths models.Paths, opts *ort.SessionOptions, cfg Config) (*pipeline, error) {
+	p := &pipeline{th: cfg.Thresholds, pad: map[string]*model{}, padModels: cfg.PAD.Models}
+	load := func(role string) (*model, error) {
+		spec, err := man.Model(role)
+		var m *model
+		if err == nil {
+			m, err = loadModel(paths.Models[role], spec, opts)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s model: %w", role, err)
+		}
+		p.loaded = append(p.loaded, m)
+		return m, nil
+	}
+	var err error
+	for _, s := range []struct {
 		role string
 		dst  **model
 	}{
 		{models.RoleDetector, &p.detector}, {models.RoleLandmarks, &p.mesh}, {models.RoleIris, &p.iris},
-		{models.RoleSpoofV2, &p.spoofV2}, {models.RoleSpoofV1SE, &p.spoofV1SE},
 		{models.RoleMask, &p.mask}, {models.RoleEmbedding, &p.embed},
-	}
-	for _, s := range slots {
-		spec, err := man.Model(s.role)
-		if err == nil {
-			*s.dst, err = loadModel(paths.Models[s.role], spec, opts)
-		}
-		if err != nil {
+	} {
+		if *s.dst, err = load(s.role); err != nil {
 			p.close()
-			return nil, fmt.Errorf("load %s model: %w", s.role, err)
+			return nil, err
+		}
+	}
+	for _, name := range cfg.PAD.Models {
+		for _, role := range padRoles[name] {
+			if p.pad[role], err = load(role); err != nil {
+				p.close()
+				return nil, err
+			}
 		}
 	}
 	return p, nil
 }
 
 func (p *pipeline) close() {
-	for _, m := range p.models() {
-		if m != nil {
-			m.destroy()
-		}
+	for _, m := range p.loaded {
+		m.destroy()
 	}
-}
-
-func (p *pipeline) models() []*model {
-	return []*model{p.detector, p.mesh, p.iris, p.spoofV2, p.spoofV1SE, p.mask, p.embed}
 }
 
 // analyze runs every model on the image's largest face.
@@ -115,25 +128,24 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 	f.RightEye, f.LeftEye = eyeState(rightOpen, p.th), eyeState(leftOpen, p.th)
 
 	done = lap(&t.Spoof)
-	realV2, err := spoofReal(p.spoofV2, work, subject.box)
-	var realV1SE float64
-	if err == nil {
-		realV1SE, err = spoofReal(p.spoofV1SE, work, subject.box)
+	f.PAD = make([]PADScore, len(p.padModels))
+	for i, name := range p.padModels {
+		f.PAD[i].Model = name
+		if f.PAD[i].Spoof, err = p.padScore(name, work, subject.box); err != nil {
+			break
+		}
 	}
 	done()
 	if err != nil {
-		return nil, fmt.Errorf("spoof: %w", err)
+		return nil, fmt.Errorf("pad: %w", err)
 	}
-	f.Spoof.Score = 1 - (realV2+realV1SE)/2
-	f.Spoof.Spoof = f.Spoof.Score >= p.th.Spoof
 
 	done = lap(&t.Mask)
-	f.Mask.Score, err = maskProbability(p.mask, work, subject.box)
+	f.MaskScore, err = maskProbability(p.mask, work, subject.box)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("mask: %w", err)
 	}
-	f.Mask.Worn = f.Mask.Score >= p.th.Mask
 
 	done = lap(&t.Embed)
 	f.Embedding = make([]float32, len(p.embed.out(0)))

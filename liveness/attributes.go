@@ -13,23 +13,26 @@ import (
 // Attributes are the measured fields of one image's result, named as in the
 // spec's results.imageN.
 type Attributes struct {
-	FaceDetected  bool     `json:"face_detected"`
-	Faces         int      `json:"faces"`
-	Box           *Box     `json:"box,omitempty"`
-	Rotation      int      `json:"rotation,omitempty"` // degrees counter-clockwise the image was turned to stand the face upright
-	Masker        bool     `json:"masker"`
-	MaskerScore   float64  `json:"masker_score"`
-	Spoof         string   `json:"spoof,omitempty"` // "real" or "spoof"; empty when spoof detection is off
-	SpoofScore    *float64 `json:"spoof_score,omitempty"`
-	Roll          float64  `json:"roll"`
-	Pitch         float64  `json:"pitch"`
-	Yaw           float64  `json:"yaw"`
-	LeftEye       string   `json:"left_eye"`
-	LeftEyeScore  float64  `json:"left_eye_score"`
-	RightEye      string   `json:"right_eye"`
-	RightEyeScore float64  `json:"right_eye_score"`
-	Mouth         string   `json:"mouth"`
-	MouthScore    float64  `json:"mouth_score"`
+	FaceDetected bool     `json:"face_detected"`
+	Faces        int      `json:"faces"`
+	Box          *Box     `json:"box,omitempty"`
+	Rotation     int      `json:"rotation,omitempty"` // degrees counter-clockwise the image was turned to stand the face upright
+	Masker       bool     `json:"masker"`
+	MaskerScore  float64  `json:"masker_score"`
+	Spoof        string   `json:"spoof,omitempty"` // "real" or "spoof"; empty when spoof detection is off
+	SpoofScore   *float64 `json:"spoof_score,omitempty"`
+	// PADScores are each PAD model's attack probability, fused into
+	// SpoofScore by the configured rule (see README "Presentation attacks").
+	PADScores     map[string]float64 `json:"pad_scores,omitempty"`
+	Roll          float64            `json:"roll"`
+	Pitch         float64            `json:"pitch"`
+	Yaw           float64            `json:"yaw"`
+	LeftEye       string             `json:"left_eye"`
+	LeftEyeScore  float64            `json:"left_eye_score"`
+	RightEye      string             `json:"right_eye"`
+	RightEyeScore float64            `json:"right_eye_score"`
+	Mouth         string             `json:"mouth"`
+	MouthScore    float64            `json:"mouth_score"`
 }
 
 // Box is the subject face's rectangle in image pixels.
@@ -40,9 +43,10 @@ type Box struct {
 	Height int `json:"height"`
 }
 
-// AttributesOf reports an analysis in API form. withSpoof controls whether
-// the spoof fields are filled (the request's spoof_detection).
-func AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attributes {
+// AttributesOf reports an analysis in API form, with the judge's mask and
+// spoof decisions. withSpoof controls whether the spoof fields are filled
+// (the request's spoof_detection).
+func (j Judge) AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attributes {
 	a := Attributes{Faces: fa.Faces, Rotation: fa.Rotation}
 	f := fa.Face
 	if f == nil {
@@ -51,14 +55,15 @@ func AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attributes {
 	a.FaceDetected = true
 	a.Box = &Box{X: int(math.Round(f.Box.X)), Y: int(math.Round(f.Box.Y)),
 		Width: int(math.Round(f.Box.W)), Height: int(math.Round(f.Box.H))}
-	a.Masker, a.MaskerScore = f.Mask.Worn, round(f.Mask.Score, 4)
+	a.Masker, a.MaskerScore = j.Masked(f), round(f.MaskScore, 4)
 	if withSpoof {
+		score := j.SpoofScore(f)
 		a.Spoof = "real"
-		if f.Spoof.Spoof {
+		if j.Spoofed(score) {
 			a.Spoof = "spoof"
 		}
-		s := round(f.Spoof.Score, 4)
-		a.SpoofScore = &s
+		s := round(score, 4)
+		a.SpoofScore, a.PADScores = &s, PADScores(f)
 	}
 	a.Roll, a.Pitch, a.Yaw = round(f.Roll, 2), round(f.Pitch, 2), round(f.Yaw, 2)
 	a.LeftEye, a.LeftEyeScore = openClosed(f.LeftEye.Open), round(f.LeftEye.Score, 4)

@@ -17,14 +17,14 @@ var (
 // CheckEnrolment accepts an image as a gallery face only when it shows
 // exactly one unmasked face: the embedding of a crowd or of half a face would
 // make every later verification doubtful.
-func CheckEnrolment(fa *inference.FaceAnalysis) error {
+func (j Judge) CheckEnrolment(fa *inference.FaceAnalysis) error {
 	switch {
 	case fa.Face == nil:
 		return ErrNoFace
 	case fa.Faces > 1:
 		return fmt.Errorf("%w: %d faces; enrol one person per image", ErrSeveralFaces, fa.Faces)
-	case fa.Face.Mask.Worn:
-		return fmt.Errorf("%w (mask score %.2f)", ErrMaskedFace, fa.Face.Mask.Score)
+	case j.Masked(fa.Face):
+		return fmt.Errorf("%w (mask score %.2f)", ErrMaskedFace, fa.Face.MaskScore)
 	}
 	return nil
 }

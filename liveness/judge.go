@@ -11,7 +11,8 @@ import (
 // its requested parameter, is real and belongs to the reference person. Batch
 // requests and interactive sessions both judge through it.
 type Judge struct {
-	T inference.Thresholds
+	T      inference.Thresholds
+	Fusion string // how PAD scores become spoof_score: FuseMean, FuseMax or FuseMin
 }
 
 // ImageResult is one image's entry in the response's results: the spec's
@@ -29,10 +30,26 @@ type ImageResult struct {
 	Reasons []string `json:"reasons,omitempty"`
 }
 
-// Image judges one analysed image against p. ref is the embedding the face
-// must resemble (nil: nothing to compare with, so the image is not verified).
+// Image judges one image of a batch against p: its parameter, one face, its
+// own PAD verdict when spoofDetection is on, and identity. ref is the
+// embedding the face must resemble (nil: nothing to compare with, so the
+// image is not verified). A batch is judged image by image, PAD included:
+// pooling several photos' scores would let one convincing photo outvote a
+// spoofed one.
 func (j Judge) Image(fa *inference.FaceAnalysis, p Parameter, ref []float32, spoofDetection bool) ImageResult {
-	r := ImageResult{FaceParameter: p, Attributes: AttributesOf(fa, spoofDetection)}
+	r := j.Frame(fa, p, ref, spoofDetection)
+	if spoofDetection && r.Spoof == "spoof" {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("presentation attack suspected: spoof_score %.2f >= %.2f", *r.SpoofScore, j.T.Spoof))
+		r.Passed = false
+	}
+	return r
+}
+
+// Frame judges a session frame for the step asking p: the same rules as
+// Image except PAD, which a session decides over all its frames (see
+// SessionPAD); the frame's spoof fields are still reported.
+func (j Judge) Frame(fa *inference.FaceAnalysis, p Parameter, ref []float32, spoofDetection bool) ImageResult {
+	r := ImageResult{FaceParameter: p, Attributes: j.AttributesOf(fa, spoofDetection)}
 	f := fa.Face
 	if f == nil {
 		r.Reasons = []string{"no face detected"}
@@ -43,8 +60,11 @@ func (j Judge) Image(fa *inference.FaceAnalysis, p Parameter, ref []float32, spo
 	if !r.Match {
 		r.Reasons = append(r.Reasons, why)
 	}
-	if spoofDetection && f.Spoof.Spoof {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("presentation attack suspected: spoof_score %.2f >= %.2f", f.Spoof.Score, j.T.Spoof))
+	if fa.Faces > 1 {
+		// One rule for batch and sessions: a second face of comparable size
+		// (see inference's comparableFaces) fails the image, because nobody
+		// can say which of them performed the challenge.
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%d faces in view; one person only", fa.Faces))
 	}
 	switch {
 	case ref == nil:
@@ -90,7 +110,7 @@ func (j Judge) Match(f *inference.Face, p Parameter) (bool, string) {
 		ok := !f.LeftEye.Open && !f.RightEye.Open
 		return ok, fmt.Sprintf("asked to close both eyes: left eye %s, right eye %s", openClosed(f.LeftEye.Open), openClosed(f.RightEye.Open))
 	case MouthOpen, MouthClosed:
-		if f.Mask.Worn {
+		if j.Masked(f) {
 			// Under a mask the lip landmarks are guesses; never claim either state.
 			return false, "mouth hidden by a mask"
 		}
@@ -100,11 +120,19 @@ func (j Judge) Match(f *inference.Face, p Parameter) (bool, string) {
 	return false, fmt.Sprintf("unknown face parameter %q", p)
 }
 
-// Reference picks the batch's reference face: the first image with a
-// detected face. It returns nil when no image has one.
-func Reference(fas []*inference.FaceAnalysis) []float32 {
+// IsReference reports whether an image can be the face every other image
+// of its batch or session is compared with when nothing is enrolled: exactly
+// one face, not masked. Batches take the first such image, sessions the
+// first such frame, so both pick the same face from the same sequence.
+func (j Judge) IsReference(fa *inference.FaceAnalysis) bool {
+	return fa.Face != nil && fa.Faces == 1 && len(fa.Face.Embedding) > 0 && !j.Masked(fa.Face)
+}
+
+// Reference picks the batch's reference face: the first image IsReference
+// accepts. It returns nil when no image qualifies.
+func (j Judge) Reference(fas []*inference.FaceAnalysis) []float32 {
 	for _, fa := range fas {
-		if fa.Face != nil && len(fa.Face.Embedding) > 0 {
+		if j.IsReference(fa) {
 			return fa.Face.Embedding
 		}
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func TestMatch(t *testing.T) {
-	j := Judge{T: inference.DefaultThresholds()}
+	j := Judge{T: inference.DefaultThresholds(), Fusion: FuseMax}
 	eye := func(open bool) inference.Eye { return inference.Eye{Open: open} }
 	for _, tc := range []struct {
 		name string
@@ -37,7 +37,7 @@ func TestMatch(t *testing.T) {
 		{"eyes closed", inference.Face{}, EyesClosed, true},
 		{"mouth open", inference.Face{Mouth: inference.Mouth{Open: true}}, MouthOpen, true},
 		{"mouth closed", inference.Face{}, MouthClosed, true},
-		{"mouth under a mask", inference.Face{Mask: inference.Mask{Worn: true}}, MouthClosed, false},
+		{"mouth under a mask", inference.Face{MaskScore: 0.9}, MouthClosed, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, why := j.Match(&tc.face, tc.p)
@@ -52,11 +52,15 @@ func TestMatch(t *testing.T) {
 }
 
 func TestBatchVerdict(t *testing.T) {
-	j := Judge{T: inference.DefaultThresholds()}
+	j := Judge{T: inference.DefaultThresholds(), Fusion: FuseMax}
 	a := []float32{1, 0}
 	b := []float32{0, 1}
 	face := func(emb []float32, spoof bool) *inference.FaceAnalysis {
-		return &inference.FaceAnalysis{Faces: 1, Face: &inference.Face{Embedding: emb, Spoof: inference.Spoof{Spoof: spoof, Score: 0.9}}}
+		pad := 0.1
+		if spoof {
+			pad = 0.95
+		}
+		return &inference.FaceAnalysis{Faces: 1, Face: &inference.Face{Embedding: emb, PAD: []inference.PADScore{{Model: inference.PADFaceplugin, Spoof: pad}}}}
 	}
 	noFace := &inference.FaceAnalysis{}
 	params := []Parameter{Front, Front, Front, Front}

@@ -17,6 +17,14 @@ type Response struct {
 	// SimilarityReference says what similarity compares with: "gallery" (the
 	// enrolled face) or "batch" (the first image with a face).
 	SimilarityReference string `json:"similarity_reference"`
+	// Reasons say why the whole check failed beyond its images (a session's
+	// PAD verdict, or too few passed steps); empty when it passed.
+	Reasons []string `json:"reasons,omitempty"`
+	// SessionSpoofScore and SessionPADFrames are a session's PAD verdict:
+	// the median fused spoof_score over SessionPADFrames frames of the face
+	// (sessions with spoof detection only).
+	SessionSpoofScore *float64 `json:"session_spoof_score,omitempty"`
+	SessionPADFrames  *int     `json:"session_pad_frames,omitempty"`
 }
 
 // Similarity references.
@@ -31,7 +39,7 @@ func NewResponse(p Plan, v Verdict) Response {
 	if p.GalleryID != "" {
 		ref = ReferenceGallery
 	}
-	return Response{
+	resp := Response{
 		Status:              strconv.Itoa(200),
 		StatusMessage:       "Success",
 		Liveness:            v.Liveness,
@@ -40,5 +48,11 @@ func NewResponse(p Plan, v Verdict) Response {
 		SuccessThreshold:    p.SuccessThreshold,
 		PassedImages:        v.Passed,
 		SimilarityReference: ref,
+		Reasons:             v.Reasons,
 	}
+	if v.PAD != nil {
+		score, frames := round(v.PAD.Score, 4), v.PAD.Frames
+		resp.SessionSpoofScore, resp.SessionPADFrames = &score, &frames
+	}
+	return resp
 }

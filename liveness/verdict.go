@@ -15,11 +15,17 @@ const (
 	Failed = "failed"
 )
 
-// Verdict is the judgement of a whole batch.
+// Verdict is the judgement of a whole batch or session.
 type Verdict struct {
 	Liveness string // Passed or Failed
-	Passed   int    // images that passed
+	Passed   int    // images (steps) that passed
 	Results  Results
+	// PAD is the session-level presentation-attack verdict; nil for a batch
+	// and for a session without spoof detection.
+	PAD *SessionPAD
+	// Reasons say why the whole check failed beyond its images (the
+	// session's PAD verdict); empty when it passed.
+	Reasons []string
 }
 
 // Batch judges every image of a batch. enrolled is the gallery face to verify
@@ -28,7 +34,7 @@ type Verdict struct {
 func (j Judge) Batch(fas []*inference.FaceAnalysis, params []Parameter, enrolled []float32, spoofDetection bool, successThreshold int) Verdict {
 	ref := enrolled
 	if ref == nil {
-		ref = Reference(fas)
+		ref = j.Reference(fas)
 	}
 	v := Verdict{Liveness: Failed, Results: make(Results, len(fas))}
 	for i, fa := range fas {
@@ -38,6 +44,28 @@ func (j Judge) Batch(fas []*inference.FaceAnalysis, params []Parameter, enrolled
 		}
 	}
 	if v.Passed >= successThreshold {
+		v.Liveness = Passed
+	}
+	return v
+}
+
+// Session judges a finished session: results are its steps' results in
+// parameter order (each already judged by Frame, or failed by a timeout),
+// passed how many of them passed. It passes when passed reaches
+// successThreshold and, with spoof detection on, the session-level PAD
+// verdict over all its frames is real.
+func (j Judge) Session(results Results, passed, successThreshold int, spoofDetection bool, pad SessionPAD) Verdict {
+	v := Verdict{Liveness: Failed, Passed: passed, Results: results}
+	if spoofDetection {
+		v.PAD = &pad
+		if !pad.Real {
+			v.Reasons = append(v.Reasons, pad.Reason)
+		}
+	}
+	if passed < successThreshold {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d steps passed; success_threshold is %d", passed, len(results), successThreshold))
+	}
+	if len(v.Reasons) == 0 {
 		v.Liveness = Passed
 	}
 	return v

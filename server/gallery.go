@@ -166,7 +166,7 @@ func (s *Server) enrollFace(w http.ResponseWriter, r *http.Request) {
 	}
 	fa, photo, err := s.analyzeOne(r.Context(), req.Image)
 	if err == nil {
-		err = liveness.CheckEnrolment(fa)
+		err = s.judge.CheckEnrolment(fa)
 	}
 	if err == nil {
 		err = s.store.EnrollFace(r.Context(), store.Face{

@@ -13,7 +13,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/liveness"
 	"github.com/livenessd/livenessd/mjpeg"
 	"github.com/livenessd/livenessd/protocol"
 )
@@ -219,8 +221,8 @@ func TestSessionEyesClosed(t *testing.T) {
 	}
 }
 
-// TestSessionPrintAttackFails: a printed photo moved before the camera is
-// refused on spoof.
+// TestSessionPrintAttackFails: a printed photo moved before the camera does
+// the step, but the session's PAD verdict over its frames refuses it.
 func TestSessionPrintAttackFails(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t.TempDir()))
@@ -229,8 +231,13 @@ func TestSessionPrintAttackFails(t *testing.T) {
 	if o.result == nil || o.result.State != "failed" {
 		t.Fatalf("result %+v", o.result)
 	}
-	if r := o.result.Response.Results[0]; r.Spoof != "spoof" || r.Passed || !strings.Contains(strings.Join(r.Reasons, ";"), "presentation attack") {
-		t.Errorf("print attack result: %+v", r)
+	resp := o.result.Response
+	if !strings.Contains(strings.Join(resp.Reasons, ";"), "presentation attack") {
+		t.Errorf("reasons %q, want the session's PAD verdict", resp.Reasons)
+	}
+	th := inference.DefaultThresholds().Spoof
+	if resp.SessionSpoofScore == nil || *resp.SessionSpoofScore < th || resp.SessionPADFrames == nil || *resp.SessionPADFrames < liveness.MinPADFrames {
+		t.Errorf("session_spoof_score %v over %v frames, want >= %.2f over >= %d", resp.SessionSpoofScore, resp.SessionPADFrames, th, liveness.MinPADFrames)
 	}
 }
 

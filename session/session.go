@@ -69,6 +69,8 @@ type state struct {
 	best       attempt                // the current step's best frame so far
 	passed     int
 	ref        []float32 // the face every frame must match
+	padScores  []float64 // fused spoof_score of each frame of the subject, for the session's PAD verdict
+	collecting bool      // the steps passed; sampling on until the PAD verdict has its frames
 	busy       bool      // a frame is being analysed
 	nextSample time.Time // frames arriving earlier are dropped
 	analyses   chan analysis

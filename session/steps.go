@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/livenessd/livenessd/inference"
@@ -23,7 +24,7 @@ type attempt struct {
 // score ranks a failed frame: how many of the step's conditions it met.
 func score(r liveness.ImageResult, faces int) int {
 	n := 0
-	for _, ok := range []bool{r.FaceDetected, faces == 1, r.Match, r.Match, r.Spoof != "spoof", r.Verified} {
+	for _, ok := range []bool{r.FaceDetected, faces == 1, r.Match, r.Match, r.Verified} {
 		if ok {
 			n++
 		}
@@ -62,24 +63,29 @@ func (st *state) judge(a analysis) {
 		}
 		return
 	}
-	if st.finished || st.step >= len(s.order) {
+	if st.finished {
 		return
 	}
-	if a.frame.At.Before(st.stepFrom) {
+	fa, j := a.fa, s.m.judge
+	if st.ref == nil && j.IsReference(fa) {
+		st.ref = fa.Face.Embedding
+	}
+	st.collectPAD(fa)
+	if st.collecting {
+		if len(st.padScores) >= liveness.MinPADFrames {
+			st.end(store.SessionPassed, "", 1000)
+			return
+		}
+		st.send(protocol.Feedback{Type: protocol.TypeFeedback, Step: st.step, Code: protocol.FeedbackHoldStill, Message: "Hold still.", Frame: a.frame.Seq}, false)
+		return
+	}
+	if st.step >= len(s.order) || a.frame.At.Before(st.stepFrom) {
 		// Taken before this step's prompt (the previous step timed out while
 		// it was analysed): the user had not been asked yet.
 		return
 	}
-	fa := a.fa
 	p, k := st.param()
-	if st.ref == nil && st.goodReference(fa) {
-		st.ref = fa.Face.Embedding
-	}
-	r := s.m.judge.Image(fa, p, st.ref, s.spec.SpoofDetection)
-	if r.Passed && fa.Faces > 1 {
-		r.Passed = false
-		r.Reasons = append(r.Reasons, fmt.Sprintf("%d faces in view; one person only", fa.Faces))
-	}
+	r := j.Frame(fa, p, st.ref, s.spec.SpoofDetection)
 	if r.Passed {
 		st.results[k], st.asked[k] = r, true
 		if s.spec.AuditImages {
@@ -99,15 +105,23 @@ func (st *state) judge(a analysis) {
 	s.m.metrics.latency.Observe(time.Since(a.frame.At).Seconds())
 }
 
-// goodReference: without an enrolled face, the first frame showing one
-// real, unmasked face looking at the camera is who the session is about.
-func (st *state) goodReference(fa *inference.FaceAnalysis) bool {
-	f := fa.Face
-	if f == nil || fa.Faces != 1 || f.Mask.Worn || (st.s.spec.SpoofDetection && f.Spoof.Spoof) {
-		return false
+// maxPADFrames bounds the frames a session keeps for its PAD verdict: at
+// the highest sample rate (30 fps) a minute of video, more than any session
+// needs; later frames are not counted.
+const maxPADFrames = 30 * 60
+
+// collectPAD keeps the fused spoof_score of a frame that shows exactly one
+// face, the reference person's: frames of anybody else must not vote on
+// whether the subject is real.
+func (st *state) collectPAD(fa *inference.FaceAnalysis) {
+	j := st.s.m.judge
+	if !st.s.spec.SpoofDetection || fa.Face == nil || fa.Faces != 1 || st.ref == nil || len(st.padScores) >= maxPADFrames {
+		return
 	}
-	front, _ := st.s.m.judge.Match(f, liveness.Front)
-	return front
+	if same, _ := j.Verify(fa.Face.Embedding, st.ref); !same {
+		return
+	}
+	st.padScores = append(st.padScores, j.SpoofScore(fa.Face))
 }
 
 // feedback picks the one thing the user should change. Spoof and identity
@@ -130,9 +144,16 @@ func (st *state) feedback(fa *inference.FaceAnalysis, l look, p liveness.Paramet
 	return protocol.FeedbackHoldStill, "Hold still."
 }
 
-// timeout fails the current step with its best attempt.
+// timeout fails the current step with its best attempt, or ends a session
+// whose steps passed but which never showed enough frames for its PAD
+// verdict.
 func (st *state) timeout() {
 	s := st.s
+	if st.collecting {
+		st.timer = nil
+		st.end(store.SessionPassed, "", 1000)
+		return
+	}
 	p, k := st.param()
 	r := liveness.ImageResult{FaceParameter: p}
 	if st.best.result != nil {
@@ -159,6 +180,11 @@ func (st *state) nextStep(passed bool) {
 	st.step++
 	remaining := len(s.order) - st.step
 	switch {
+	case st.passed >= s.spec.SuccessThreshold && s.spec.SpoofDetection && len(st.padScores) < liveness.MinPADFrames:
+		// The steps are done but the PAD verdict needs more frames: keep
+		// sampling, for at most one more step's time.
+		st.collecting = true
+		st.timer = time.NewTimer(s.spec.StepTimeout)
 	case st.passed >= s.spec.SuccessThreshold:
 		st.end(store.SessionPassed, "", 1000)
 	case st.passed+remaining < s.spec.SuccessThreshold:
@@ -186,10 +212,16 @@ func (st *state) keepAuditImage(k int, f Frame) {
 }
 
 // end finishes the session: the verdict over every step (steps never asked
-// count as failed), stored, then sent, then the transport is released.
+// count as failed) and, with spoof detection, over its frames' PAD scores;
+// stored, then sent, then the transport is released. final is what the
+// steps decided: a session they passed can still fail its PAD verdict.
 func (st *state) end(final, reason string, closeCode int) {
 	s := st.s
 	st.finished = true
+	if st.collecting && st.timer != nil {
+		st.timer.Stop() // the steps are all done: no step was under way
+		st.timer = nil
+	}
 	if st.timer != nil {
 		// A step was under way when the session stopped: its best frame, if any.
 		st.timer.Stop()
@@ -208,9 +240,13 @@ func (st *state) end(final, reason string, closeCode int) {
 				Reasons: []string{"not asked: the session ended first"}}
 		}
 	}
-	v := liveness.Verdict{Liveness: liveness.Failed, Passed: st.passed, Results: st.results}
-	if final == store.SessionPassed {
-		v.Liveness = liveness.Passed
+	j := s.m.judge
+	v := j.Session(st.results, st.passed, s.spec.SuccessThreshold, s.spec.SpoofDetection, j.SessionPAD(st.padScores))
+	switch {
+	case final == store.SessionPassed && v.Liveness != liveness.Passed:
+		final, reason = store.SessionFailed, strings.Join(v.Reasons, "; ")
+	case final != store.SessionPassed:
+		v.Liveness = liveness.Failed // cancelled, expired or out of steps, whatever was seen
 	}
 	resp := liveness.NewResponse(s.spec.Plan, v)
 	body, err := json.Marshal(resp)

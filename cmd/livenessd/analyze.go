@@ -41,7 +41,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	eng, err := f.open(ctx, f.logger(stderr))
+	eng, judge, err := f.open(ctx, f.logger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "livenessd:", err)
 		return 1
@@ -57,7 +57,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		go func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			lines[i] <- analyzeFile(ctx, eng, file)
+			lines[i] <- analyzeFile(ctx, eng, judge, file)
 		}()
 	}
 	enc := json.NewEncoder(stdout)
@@ -70,12 +70,12 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func analyzeFile(ctx context.Context, eng *inference.Engine, file string) analyzeLine {
+func analyzeFile(ctx context.Context, eng *inference.Engine, judge liveness.Judge, file string) analyzeLine {
 	fa, err := analyzePath(ctx, eng, file)
 	if err != nil {
 		return analyzeLine{File: file, Error: err.Error()}
 	}
-	attrs := liveness.AttributesOf(fa, true)
+	attrs := judge.AttributesOf(fa, true)
 	line := analyzeLine{File: file, Attributes: &attrs}
 	if fa.Face == nil {
 		line.Error = "no face found"

@@ -29,7 +29,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	eng, err := f.open(ctx, f.logger(stderr))
+	eng, _, err := f.open(ctx, f.logger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "livenessd:", err)
 		return 1

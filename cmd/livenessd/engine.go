@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/internal/cli"
+	"github.com/livenessd/livenessd/liveness"
 	"github.com/livenessd/livenessd/models"
 )
 
@@ -48,11 +50,13 @@ func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// open fetches what is missing and starts an engine.
-func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*inference.Engine, error) {
-	cfg := inference.DefaultConfig()
+// open fetches what is missing and starts an engine with the server's
+// default settings, and the judge of those settings.
+func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*inference.Engine, liveness.Judge, error) {
+	cfg := config.Default().Inference
 	cfg.Device, cfg.Workers = inference.Device(f.device), f.workers
-	return startEngine(ctx, cfg, f.fetcher(log), log)
+	eng, err := startEngine(ctx, cfg, f.fetcher(log), log)
+	return eng, liveness.Judge{T: cfg.Thresholds, Fusion: cfg.PAD.Fusion}, err
 }
 
 // startEngine fetches (or finds in the cache) the runtime and every model,

@@ -5,6 +5,7 @@
 //	livenessd fetch               fetch and verify the models and ONNX Runtime
 //	livenessd analyze FILE...     print one JSON line of measurements per image
 //	livenessd compare A B         print the similarity of the faces in two images
+//	livenessd eval PATH...        measure BPCER and APCER on labelled photos and clips
 package main
 
 import (
@@ -22,6 +23,7 @@ commands:
   fetch            fetch the ONNX Runtime library and the models into the cache, verifying sha256
   analyze FILE...  analyse each image, one JSON object per line
   compare A B      compare the subject faces of two images
+  eval PATH...     measure BPCER and APCER on labelled photos and clips (labels.json)
 
 Run "livenessd <command> -h" for the flags of a command.
 `
@@ -39,5 +41,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"fetch":       runFetch,
 		"analyze":     runAnalyze,
 		"compare":     runCompare,
+		"eval":        runEval,
 	}, args, stdout, stderr)
 }

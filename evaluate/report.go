@@ -1,0 +1,100 @@
+package evaluate
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// DETBounds are the BPCER bounds of the printed DET table.
+var DETBounds = []float64{0.01, 0.05, 0.10}
+
+// Print writes the error rates of items at threshold, the DET table, the
+// equal-error point, the threshold reaching targetAPCER (when > 0) and a
+// per-source table, as `livenessd eval` shows them.
+func Print(w io.Writer, items []Item, threshold, targetAPCER float64) {
+	r := RatesAt(items, threshold)
+	errs := 0
+	for _, it := range items {
+		if it.Error != "" {
+			errs++
+		}
+	}
+	fmt.Fprintf(w, "%d items: %d live, %d attacks", len(items), r.Live, r.Attack)
+	if errs > 0 {
+		fmt.Fprintf(w, ", %d not analysed (errors; see --json)", errs)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nat threshold %.3f\tshare\titems\n", threshold)
+	fmt.Fprintf(tw, "BPCER (live judged attack)\t%s\t%d/%d (%d without a face)\n", pct(r.BPCER), r.LiveRejected, r.Live, r.LiveNoFace)
+	for _, a := range r.Attacks {
+		fmt.Fprintf(tw, "APCER %s (attack judged live)\t%s\t%d/%d\n", a.Type, pct(a.APCER), a.Passed, a.Items)
+	}
+	fmt.Fprintf(tw, "APCER all attacks\t%s\t%d/%d\n", pct(r.APCER), r.AttackPassed, r.Attack)
+	fmt.Fprintf(tw, "APCER worst attack type\t%s\t\n", pct(r.MaxAPCER))
+	tw.Flush()
+
+	points, eer := DET(items, DETBounds)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nDET\tAPCER\tthreshold\tBPCER there\n")
+	for _, p := range points {
+		if !p.Reached {
+			fmt.Fprintf(tw, "BPCER <= %s\tnot reachable\t\t\n", pct(p.MaxBPCER))
+			continue
+		}
+		fmt.Fprintf(tw, "BPCER <= %s\t%s\t%.4f\t%s\n", pct(p.MaxBPCER), pct(p.APCER), p.Threshold, pct(p.BPCER))
+	}
+	fmt.Fprintf(tw, "equal error\t%s\t%.4f\tAPCER %s, BPCER %s\n", pct(eer.EER()), eer.Threshold, pct(eer.APCER), pct(eer.BPCER))
+	if targetAPCER > 0 {
+		if t, ok := ThresholdFor(items, targetAPCER); ok {
+			fmt.Fprintf(tw, "APCER <= %s\t%s\t%.4f\t%s\n", pct(targetAPCER), pct(t.APCER), t.Threshold, pct(t.BPCER))
+		} else {
+			fmt.Fprintf(tw, "APCER <= %s\tnot reachable\t\t\n", pct(targetAPCER))
+		}
+	}
+	tw.Flush()
+
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nsource\tlabel\titems\twrong at %.3f\tno face\n", threshold)
+	for _, s := range bySource(items, threshold) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", s.name, s.label, s.items, s.wrong, s.noFace)
+	}
+	tw.Flush()
+}
+
+type sourceRow struct {
+	name, label          string
+	items, wrong, noFace int
+}
+
+func bySource(items []Item, t float64) []sourceRow {
+	var rows []sourceRow
+	index := map[string]int{}
+	for _, it := range items {
+		if it.Error != "" {
+			continue
+		}
+		i, ok := index[it.source]
+		if !ok {
+			label := "live"
+			if !it.Real {
+				label = it.Attack
+			}
+			i = len(rows)
+			index[it.source] = i
+			rows = append(rows, sourceRow{name: it.source, label: label})
+		}
+		rows[i].items++
+		if (it.Spoof >= t) == it.Real {
+			rows[i].wrong++
+		}
+		if !it.Face {
+			rows[i].noFace++
+		}
+	}
+	return rows
+}
+
+func pct(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*v), ".0") + "%" }
