@@ -19,7 +19,7 @@ import (
 // Source is one labelled photo or clip.
 type Source struct {
 	Path   string // on disk
-	Name   string // as the labels file names it
+	Name   string // its path from the folder above the labels' root, e.g. "camera/video/x.mjpeg"
 	Clip   bool   // a .mjpeg clip: its frames are sampled
 	Real   bool   // a live person; false: a presentation attack
 	Attack string // the attack type ("print", "replay", "mask", ...); "" for live items
@@ -88,7 +88,13 @@ func Load(path string) ([]Source, error) {
 			// video/labels.json names its clips from the folder above it.
 			file = filepath.Join(filepath.Dir(root), name)
 		}
-		s := Source{Path: file, Name: name, Real: *l.Real, Kind: kind,
+		// Named from the folder above the labels' root ("faces/spoof/x.jpg",
+		// "camera/photos/..."), so that items of several sets stay distinct.
+		display, err := filepath.Rel(filepath.Dir(root), file)
+		if err != nil {
+			display = name
+		}
+		s := Source{Path: file, Name: filepath.ToSlash(display), Real: *l.Real, Kind: kind,
 			Clip: strings.EqualFold(filepath.Ext(name), ".mjpeg")}
 		if !s.Real {
 			// "print (paper photo)" and "replay (tablet screen)" group with the rest.

@@ -34,6 +34,7 @@ table and the equal-error point.`)
 	every := fs.Int("every", 5, "score every Nth frame of a clip")
 	asJSON := fs.Bool("json", false, "print one JSON line per item instead of the tables")
 	target := fs.Float64("target-apcer", 0.05, "also print the threshold whose APCER is at most this (0: skip)")
+	compare := fs.Bool("compare", false, "score with every PAD model and also compare every model set and fusion rule")
 	if err := fs.Parse(args); err != nil {
 		return cli.ParseFailure(err)
 	}
@@ -60,6 +61,10 @@ table and the equal-error point.`)
 	}
 	ctx := context.Background()
 	cfg.Inference.Device, cfg.Inference.Workers = inference.Device(f.device), f.workers
+	configured := evaluate.Candidate{Models: cfg.Inference.PAD.Models, Fusion: cfg.Inference.PAD.Fusion}
+	if *compare {
+		cfg.Inference.PAD.Models = inference.PADModels
+	}
 	log := f.logger(stderr)
 	eng, err := startEngine(ctx, cfg.Inference, f.fetcher(log), log)
 	if err != nil {
@@ -74,6 +79,8 @@ table and the equal-error point.`)
 		fmt.Fprintln(stderr, "livenessd:", err)
 		return 1
 	}
+	th := cfg.Inference.Thresholds
+	items = evaluate.Rejudge(items, th, configured)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, it := range items {
@@ -83,7 +90,11 @@ table and the equal-error point.`)
 		}
 		return 0
 	}
-	fmt.Fprintf(stdout, "PAD models %v, fusion %s, threshold %.3f\n", cfg.Inference.PAD.Models, cfg.Inference.PAD.Fusion, cfg.Inference.Thresholds.Spoof)
-	evaluate.Print(stdout, items, cfg.Inference.Thresholds.Spoof, *target)
+	fmt.Fprintf(stdout, "PAD %s, threshold %.3f\n", configured, th.Spoof)
+	evaluate.Print(stdout, items, th.Spoof, *target)
+	if *compare {
+		fmt.Fprintln(stdout)
+		evaluate.PrintComparison(stdout, items, th, evaluate.Candidates(inference.PADModels), *target)
+	}
 	return 0
 }

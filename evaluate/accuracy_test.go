@@ -1,0 +1,117 @@
+package evaluate_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/livenessd/livenessd/config"
+	"github.com/livenessd/livenessd/evaluate"
+	"github.com/livenessd/livenessd/inference"
+	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/liveness"
+)
+
+// devSets are the labelled sets of ../shared/testdata the README's PAD
+// tables are measured on, as `livenessd eval` reads them.
+func devSets(t *testing.T) []evaluate.Source {
+	t.Helper()
+	var srcs []evaluate.Source
+	for _, p := range []string{
+		testkit.Shared(t, "testdata/faces"), testkit.Shared(t, "testdata/camera"), testkit.Shared(t, "testdata/video"),
+		filepath.Join(testkit.Root(), "evaluate", "testdata", "video-live.json"),
+	} {
+		s, err := evaluate.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, s...)
+	}
+	return srcs
+}
+
+// TestPADOnTheDevelopmentData scores every labelled photo and every 5th
+// clip frame with all three PAD models, prints the README's tables (go test
+// -v), and holds the shipped default to what was measured when it was
+// chosen. Targets of the trusted-verdict issue: BPCER <= 5% and APCER <= 5%
+// per frame; the default reaches APCER 3.9% but BPCER 7.5% (README
+// "Presentation attacks"), so BPCER is held at <= 8% here, not 5%.
+func TestPADOnTheDevelopmentData(t *testing.T) {
+	man, paths := testkit.Models(t)
+	cfg := config.Default().Inference
+	cfg.Device = inference.DeviceCPU
+	shipped := evaluate.Candidate{Models: cfg.PAD.Models, Fusion: cfg.PAD.Fusion}
+	cfg.PAD.Models = inference.PADModels
+	eng, err := inference.New(cfg, man, paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	srcs := devSets(t)
+	all, err := evaluate.Score(context.Background(), eng, liveness.Judge{T: cfg.Thresholds, Fusion: shipped.Fusion}, srcs,
+		evaluate.Options{Every: 5, Workers: cfg.Workers, Decode: inference.DefaultDecodeLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := evaluate.Rejudge(all, cfg.Thresholds, shipped)
+	var out bytes.Buffer
+	out.WriteString("default PAD " + shipped.String() + "\n")
+	evaluate.Print(&out, items, cfg.Thresholds.Spoof, 0.05)
+	out.WriteString("\n")
+	evaluate.PrintComparison(&out, all, cfg.Thresholds, evaluate.Candidates(inference.PADModels), 0.05)
+	t.Log("\n" + out.String())
+
+	for _, it := range items {
+		if it.Error != "" {
+			t.Errorf("%s: %s", it.Name, it.Error)
+		}
+	}
+	r := evaluate.RatesAt(items, cfg.Thresholds.Spoof)
+	if r.Live < 300 || r.Attack < 70 {
+		t.Fatalf("only %d live and %d attack items: is ../shared/testdata complete?", r.Live, r.Attack)
+	}
+	if r.APCER > 0.05 {
+		t.Errorf("APCER %.1f%%, target <= 5%%", 100*r.APCER)
+	}
+	if r.BPCER > 0.08 {
+		t.Errorf("BPCER %.1f%%, measured 7.5%% when the default was chosen", 100*r.BPCER)
+	}
+
+	// A session decides PAD on the median over its frames (liveness.SessionPAD):
+	// over each clip's sampled frames that must put every live clip below the
+	// threshold and every attack clip above it.
+	j := liveness.Judge{T: cfg.Thresholds, Fusion: shipped.Fusion}
+	clips := map[string][]float64{}
+	real := map[string]bool{}
+	for _, it := range items {
+		if it.Clip {
+			name := it.Name[:len(it.Name)-len(frameSuffix(it.Name))]
+			clips[name] = append(clips[name], it.Spoof)
+			real[name] = it.Real
+		}
+	}
+	names := make([]string, 0, len(clips))
+	for n := range clips {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		pad := j.SessionPAD(clips[n])
+		t.Logf("session PAD %-55s live %-5v median spoof_score %.3f over %d frames", n, real[n], pad.Score, pad.Frames)
+		if pad.Real != real[n] {
+			t.Errorf("%s: session PAD says real=%v (median %.3f), labelled %v", n, pad.Real, pad.Score, real[n])
+		}
+	}
+}
+
+// frameSuffix is the "#N" a clip frame's item name ends with.
+func frameSuffix(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '#' {
+			return name[i:]
+		}
+	}
+	return ""
+}
