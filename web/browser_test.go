@@ -12,7 +12,8 @@ import (
 // TestDemoPageInChromium drives the demo page and the SDK in a real,
 // headless Chromium with a fake camera playing ../shared/testdata clips
 // (test/e2e.mjs): the head-pose clip passes over WebRTC and over the
-// WebSocket fallback, and the print attack fails on spoof. `make test`
+// WebSocket fallback with the page's defaults (spoof detection on), and the
+// print attack fails on the session's PAD verdict. `make test`
 // installs what it needs (Debian chromium, npm playwright-core) and sets
 // LIVENESS_BROWSER_TESTS=1, which turns a missing piece into a failure.
 func TestDemoPageInChromium(t *testing.T) {
