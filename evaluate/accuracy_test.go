@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/livenessd/livenessd/config"
@@ -49,8 +48,8 @@ func TestPADOnTheDevelopmentData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	srcs := devSets(t)
-	all, err := evaluate.Score(context.Background(), eng, liveness.Judge{T: cfg.Thresholds, Fusion: shipped.Fusion}, srcs,
+	judge := liveness.Judge{T: cfg.Thresholds, Fusion: shipped.Fusion}
+	all, err := evaluate.Score(context.Background(), eng, judge, devSets(t),
 		evaluate.Options{Every: 5, Workers: cfg.Workers, Decode: inference.DefaultDecodeLimits})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +57,7 @@ func TestPADOnTheDevelopmentData(t *testing.T) {
 	items := evaluate.Rejudge(all, cfg.Thresholds, shipped)
 	var out bytes.Buffer
 	out.WriteString("default PAD " + shipped.String() + "\n")
-	evaluate.Print(&out, items, cfg.Thresholds.Spoof, 0.05)
+	evaluate.Print(&out, judge, items, 0.05)
 	out.WriteString("\n")
 	evaluate.PrintComparison(&out, all, cfg.Thresholds, evaluate.Candidates(inference.PADModels), 0.05)
 	t.Log("\n" + out.String())
@@ -79,39 +78,11 @@ func TestPADOnTheDevelopmentData(t *testing.T) {
 		t.Errorf("BPCER %.1f%%, measured 7.5%% when the default was chosen", 100*r.BPCER)
 	}
 
-	// A session decides PAD on the median over its frames (liveness.SessionPAD):
-	// over each clip's sampled frames that must put every live clip below the
-	// threshold and every attack clip above it.
-	j := liveness.Judge{T: cfg.Thresholds, Fusion: shipped.Fusion}
-	clips := map[string][]float64{}
-	real := map[string]bool{}
-	for _, it := range items {
-		if it.Clip {
-			name := it.Name[:len(it.Name)-len(frameSuffix(it.Name))]
-			clips[name] = append(clips[name], it.Spoof)
-			real[name] = it.Real
+	// A session decides PAD over all its frames (liveness.SessionPAD): that
+	// must call every live clip real and every attack clip an attack.
+	for _, c := range evaluate.Sessions(items, judge) {
+		if c.PAD.Real != c.Real {
+			t.Errorf("%s: judged as a session real=%v (median %.3f over %d frames), labelled real=%v", c.Name, c.PAD.Real, c.PAD.Score, c.PAD.Frames, c.Real)
 		}
 	}
-	names := make([]string, 0, len(clips))
-	for n := range clips {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		pad := j.SessionPAD(clips[n])
-		t.Logf("session PAD %-55s live %-5v median spoof_score %.3f over %d frames", n, real[n], pad.Score, pad.Frames)
-		if pad.Real != real[n] {
-			t.Errorf("%s: session PAD says real=%v (median %.3f), labelled %v", n, pad.Real, pad.Score, real[n])
-		}
-	}
-}
-
-// frameSuffix is the "#N" a clip frame's item name ends with.
-func frameSuffix(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '#' {
-			return name[i:]
-		}
-	}
-	return ""
 }

@@ -5,15 +5,19 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/livenessd/livenessd/liveness"
 )
 
 // DETBounds are the BPCER bounds of the printed DET table.
 var DETBounds = []float64{0.01, 0.05, 0.10}
 
-// Print writes the error rates of items at threshold, the DET table, the
-// equal-error point, the threshold reaching targetAPCER (when > 0) and a
-// per-source table, as `livenessd eval` shows them.
-func Print(w io.Writer, items []Item, threshold, targetAPCER float64) {
+// Print writes the error rates of items at the judge's spoof threshold, the
+// DET table, the equal-error point, the threshold reaching targetAPCER (when
+// > 0) and a per-source table with each clip's session-level PAD verdict, as
+// `livenessd eval` shows them.
+func Print(w io.Writer, j liveness.Judge, items []Item, targetAPCER float64) {
+	threshold := j.T.Spoof
 	r := RatesAt(items, threshold)
 	errs := 0
 	for _, it := range items {
@@ -57,9 +61,15 @@ func Print(w io.Writer, items []Item, threshold, targetAPCER float64) {
 	tw.Flush()
 
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "\nsource\tlabel\titems\twrong at %.3f\tno face\n", threshold)
+	// A clip is judged as a session would judge it, over all its frames.
+	fmt.Fprintf(tw, "\nsource\tlabel\titems\twrong at %.3f\tno face\tas a session (median spoof_score)\n", threshold)
 	for _, s := range bySource(items, threshold) {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", s.name, s.label, s.items, s.wrong, s.noFace)
+		session := ""
+		if s.clip {
+			pad := j.SessionPAD(s.scores)
+			session = map[bool]string{true: "real", false: "attack"}[pad.Real] + fmt.Sprintf(" (%.3f)", pad.Score)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", s.name, s.label, s.items, s.wrong, s.noFace, session)
 	}
 	tw.Flush()
 }
@@ -67,6 +77,8 @@ func Print(w io.Writer, items []Item, threshold, targetAPCER float64) {
 type sourceRow struct {
 	name, label          string
 	items, wrong, noFace int
+	clip                 bool
+	scores               []float64
 }
 
 func bySource(items []Item, t float64) []sourceRow {
@@ -84,9 +96,10 @@ func bySource(items []Item, t float64) []sourceRow {
 			}
 			i = len(rows)
 			index[it.source] = i
-			rows = append(rows, sourceRow{name: it.source, label: label})
+			rows = append(rows, sourceRow{name: it.source, label: label, clip: it.Clip})
 		}
 		rows[i].items++
+		rows[i].scores = append(rows[i].scores, it.Spoof)
 		if (it.Spoof >= t) == it.Real {
 			rows[i].wrong++
 		}
@@ -98,3 +111,22 @@ func bySource(items []Item, t float64) []sourceRow {
 }
 
 func pct(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*v), ".0") + "%" }
+
+// ClipVerdict is a clip judged as a session judges its frames: the
+// session-level PAD verdict over every scored frame.
+type ClipVerdict struct {
+	Name string
+	Real bool // the label
+	PAD  liveness.SessionPAD
+}
+
+// Sessions judges every clip among items as a session would.
+func Sessions(items []Item, j liveness.Judge) []ClipVerdict {
+	var out []ClipVerdict
+	for _, s := range bySource(items, j.T.Spoof) {
+		if s.clip {
+			out = append(out, ClipVerdict{Name: s.name, Real: s.label == "live", PAD: j.SessionPAD(s.scores)})
+		}
+	}
+	return out
+}

@@ -91,7 +91,7 @@ table and the equal-error point.`)
 		return 0
 	}
 	fmt.Fprintf(stdout, "PAD %s, threshold %.3f\n", configured, th.Spoof)
-	evaluate.Print(stdout, items, th.Spoof, *target)
+	evaluate.Print(stdout, judge, items, *target)
 	if *compare {
 		fmt.Fprintln(stdout)
 		evaluate.PrintComparison(stdout, items, th, evaluate.Candidates(inference.PADModels), *target)
