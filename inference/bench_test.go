@@ -112,7 +112,7 @@ func benchPipeline(b *testing.B, threads int) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "\n640x480 photo, CPU, 1 worker x %d intra-op threads, %d runs\n", threads, b.N)
 	fmt.Fprintf(&out, "%-10s %9s %9s %11s %9s\n", "stage", "p50 ms", "p95 ms", "raw p50 ms", "overhead")
-	for _, name := range []string{"decode", "detect", "mesh", "iris x2", "spoof x2", "mask", "embed", "pipeline"} {
+	for _, name := range []string{"decode", "detect", "mesh", "iris x2", "pad", "mask", "embed", "pipeline"} {
 		p50, p95 := percentile(stages[name], 50), percentile(stages[name], 95)
 		if r := raw[name]; r != nil {
 			r50 := percentile(r, 50)
