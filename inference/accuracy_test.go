@@ -230,6 +230,7 @@ func TestRollFollowsImageRotation(t *testing.T) {
 }
 
 func TestEyesOpenOrClosed(t *testing.T) {
+	judge := liveness.Judge{T: testEngine(t).Thresholds()}
 	right, total := 0, 0
 	for _, l := range category(faceSet(t), "eyes") {
 		f := l.fa.Face
@@ -237,15 +238,15 @@ func TestEyesOpenOrClosed(t *testing.T) {
 			continue
 		}
 		for _, eye := range []struct {
-			label string
-			got   inference.Eye
-		}{{"left_eye", f.LeftEye}, {"right_eye", f.RightEye}} {
+			label    string
+			openness float64
+		}{{"left_eye", f.LeftEyeOpenness}, {"right_eye", f.RightEyeOpenness}} {
 			total++
 			want := l.labels[eye.label] == "open"
-			if eye.got.Open == want {
+			if judge.Eye(eye.openness).Open == want {
 				right++
 			} else {
-				t.Logf("miss %s %s: openness %.3f, labelled %v", l.name, eye.label, eye.got.Openness, l.labels[eye.label])
+				t.Logf("miss %s %s: openness %.3f, labelled %v", l.name, eye.label, eye.openness, l.labels[eye.label])
 			}
 		}
 	}
@@ -261,9 +262,10 @@ func TestWinkClosesThePersonsRightEye(t *testing.T) {
 	if f == nil {
 		t.Fatal("no face")
 	}
-	if f.RightEye.Open || !f.LeftEye.Open {
+	judge := liveness.Judge{T: testEngine(t).Thresholds()}
+	if r, l := judge.Eye(f.RightEyeOpenness), judge.Eye(f.LeftEyeOpenness); r.Open || !l.Open {
 		t.Errorf("right eye open=%v (openness %.3f), left eye open=%v (%.3f): want right closed, left open",
-			f.RightEye.Open, f.RightEye.Openness, f.LeftEye.Open, f.LeftEye.Openness)
+			r.Open, f.RightEyeOpenness, l.Open, f.LeftEyeOpenness)
 	}
 }
 
@@ -277,6 +279,7 @@ func TestMouthOpenOnClip(t *testing.T) {
 		from, to float64
 		open     bool
 	}{{0.0, 1.5, false}, {2.2, 2.5, true}, {4.2, 4.5, true}, {5.2, 5.5, false}, {6.7, 7.2, false}}
+	judge := liveness.Judge{T: testEngine(t).Thresholds()}
 	right, total := 0, 0
 	for i, img := range frames {
 		tm := float64(i) / fps
@@ -286,10 +289,10 @@ func TestMouthOpenOnClip(t *testing.T) {
 			}
 			total++
 			f := analyze(t, img).Face
-			if f != nil && f.Mouth.Open == s.open {
+			if f != nil && judge.Mouth(f.MouthRatio).Open == s.open {
 				right++
 			} else if f != nil {
-				t.Logf("miss frame %d (%.2fs): ratio %.3f, want open=%v", i, tm, f.Mouth.Ratio, s.open)
+				t.Logf("miss frame %d (%.2fs): ratio %.3f, want open=%v", i, tm, f.MouthRatio, s.open)
 			}
 		}
 	}

@@ -29,12 +29,14 @@ type Face struct {
 	Keypoints [5]Point // YuNet: image-left eye, image-right eye, nose, image-left and image-right mouth corners
 
 	Roll, Pitch, Yaw float64 // degrees, frontal bias removed
-	LeftEye          Eye
-	RightEye         Eye
-	Mouth            Mouth
-	MaskScore        float64    // probability a face mask is worn (0 when the mask model saw no face in the crop)
-	PAD              []PADScore // each configured PAD model's attack probability, in inference.pad.models order
-	Embedding        []float32  // 128-d, L2-normalised
+	// LeftEyeOpenness and RightEyeOpenness are the Iris model's mean lid gap
+	// over the eye's width; MouthRatio is the inner-lip gap over the mouth
+	// width. Whether that is open or closed is the liveness judge's call.
+	LeftEyeOpenness, RightEyeOpenness float64
+	MouthRatio                        float64
+	MaskScore                         float64    // probability a face mask is worn (0 when the mask model saw no face in the crop)
+	PAD                               []PADScore // each configured PAD model's attack probability, in inference.pad.models order
+	Embedding                         []float32  // 128-d, L2-normalised
 }
 
 // Box is an axis-aligned rectangle in image pixels.
@@ -46,23 +48,6 @@ func (b Box) Area() float64 { return b.W * b.H }
 // Point is a position in image pixels.
 type Point struct{ X, Y float64 }
 
-// Eye is one eye's state. Score is the confidence in the reported state
-// (0.5..1), as in the API's left_eye_score; Openness is the raw lid gap over
-// the eye's width.
-type Eye struct {
-	Open     bool
-	Score    float64
-	Openness float64
-}
-
-// Mouth is the mouth's state. Score is the confidence in the reported state;
-// Ratio is the inner-lip gap over the mouth width.
-type Mouth struct {
-	Open  bool
-	Score float64
-	Ratio float64
-}
-
 // Timings are the wall times of each pipeline stage for one image.
 type Timings struct {
 	Prepare time.Duration // downscaling very large images
@@ -73,12 +58,4 @@ type Timings struct {
 	Mask    time.Duration
 	Embed   time.Duration
 	Total   time.Duration
-}
-
-// confidence turns the probability p of a state into (state, confidence in it).
-func confidence(p float64) (bool, float64) {
-	if p >= 0.5 {
-		return true, p
-	}
-	return false, 1 - p
 }

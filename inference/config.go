@@ -17,8 +17,11 @@ type Config struct {
 	Thresholds     Thresholds `yaml:"thresholds"`
 }
 
-// Thresholds are the numbers that turn model outputs into verdicts. Angles are
-// in degrees after the frontal bias is removed (see Face.Yaw for the signs).
+// Thresholds are the numbers that turn model outputs into verdicts. The
+// pipeline itself uses only the detection ones and the pose biases; the
+// rest are read by the liveness judge, and live here so that one
+// configuration section holds every number. Angles are in degrees after the
+// frontal bias is removed (see Face.Yaw for the signs).
 type Thresholds struct {
 	// DetectScore is YuNet's minimum face score; NMSIoU merges overlapping boxes.
 	DetectScore float64 `yaml:"detect_score"`

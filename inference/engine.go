@@ -1,8 +1,10 @@
 // Package inference owns the face pipeline: decoding images, running the ONNX
 // models (detection, landmarks, eyes, anti-spoofing, mask, embedding) through
 // ONNX Runtime in a pool of workers, and turning their outputs into a
-// FaceAnalysis with verdicts under one set of Thresholds. It knows nothing of
-// HTTP, sessions or face parameters.
+// FaceAnalysis of measurements: boxes, angles, lid and lip gaps, mask and PAD
+// probabilities, embeddings. It decides nothing: every pass/fail rule, and
+// the thresholds of Thresholds other than detection and pose bias, belong to
+// the liveness judge. It knows nothing of HTTP, sessions or face parameters.
 package inference
 
 import (

@@ -41,9 +41,3 @@ func eyeOpenness(m *model, img *image.NRGBA, imageLeft, imageRight vec3, mirror 
 	}
 	return gap / 7 / span, nil
 }
-
-// eyeState turns openness into the Eye verdict.
-func eyeState(openness float64, th Thresholds) Eye {
-	open, score := confidence(sigmoid((openness - th.EyeOpenness) / th.EyeSoftness))
-	return Eye{Open: open, Score: score, Openness: openness}
-}

@@ -111,9 +111,7 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 	f.Roll, f.Pitch, f.Yaw = headPose(pts)
 	f.Pitch -= p.th.PitchBias
 	f.Yaw -= p.th.YawBias
-	ratio := mouthRatio(pts)
-	open, score := confidence(sigmoid((ratio - p.th.MouthRatio) / p.th.MouthSoftness))
-	f.Mouth = Mouth{Open: open, Score: score, Ratio: ratio}
+	f.MouthRatio = mouthRatio(pts)
 
 	done = lap(&t.Iris)
 	rightOpen, err := eyeOpenness(p.iris, work, pts[meshRightEyeOuter], pts[meshRightEyeInner], false)
@@ -125,7 +123,7 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("iris: %w", err)
 	}
-	f.RightEye, f.LeftEye = eyeState(rightOpen, p.th), eyeState(leftOpen, p.th)
+	f.RightEyeOpenness, f.LeftEyeOpenness = rightOpen, leftOpen
 
 	done = lap(&t.Spoof)
 	f.PAD = make([]PADScore, len(p.padModels))

@@ -66,9 +66,10 @@ func (j Judge) AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attribut
 		a.SpoofScore, a.PADScores = &s, PADScores(f)
 	}
 	a.Roll, a.Pitch, a.Yaw = round(f.Roll, 2), round(f.Pitch, 2), round(f.Yaw, 2)
-	a.LeftEye, a.LeftEyeScore = openClosed(f.LeftEye.Open), round(f.LeftEye.Score, 4)
-	a.RightEye, a.RightEyeScore = openClosed(f.RightEye.Open), round(f.RightEye.Score, 4)
-	a.Mouth, a.MouthScore = openClosed(f.Mouth.Open), round(f.Mouth.Score, 4)
+	left, right, mouth := j.Eye(f.LeftEyeOpenness), j.Eye(f.RightEyeOpenness), j.Mouth(f.MouthRatio)
+	a.LeftEye, a.LeftEyeScore = openClosed(left.Open), round(left.Score, 4)
+	a.RightEye, a.RightEyeScore = openClosed(right.Open), round(right.Score, 4)
+	a.Mouth, a.MouthScore = openClosed(mouth.Open), round(mouth.Score, 4)
 	return a
 }
 

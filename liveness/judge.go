@@ -103,19 +103,18 @@ func (j Judge) Match(f *inference.Face, p Parameter) (bool, string) {
 		ok := math.Abs(f.Yaw) <= t.FrontYaw && math.Abs(f.Pitch) <= t.FrontPitch
 		return ok, fmt.Sprintf("asked to face the camera: yaw %.1f°, pitch %.1f°, both need to be within ±%.0f°/±%.0f°",
 			f.Yaw, f.Pitch, t.FrontYaw, t.FrontPitch)
-	case EyesOpen:
-		ok := f.LeftEye.Open && f.RightEye.Open
-		return ok, fmt.Sprintf("asked to open both eyes: left eye %s, right eye %s", openClosed(f.LeftEye.Open), openClosed(f.RightEye.Open))
-	case EyesClosed:
-		ok := !f.LeftEye.Open && !f.RightEye.Open
-		return ok, fmt.Sprintf("asked to close both eyes: left eye %s, right eye %s", openClosed(f.LeftEye.Open), openClosed(f.RightEye.Open))
+	case EyesOpen, EyesClosed:
+		want := p == EyesOpen
+		left, right := j.Eye(f.LeftEyeOpenness).Open, j.Eye(f.RightEyeOpenness).Open
+		verb := map[bool]string{true: "open", false: "close"}[want]
+		return left == want && right == want, fmt.Sprintf("asked to %s both eyes: left eye %s, right eye %s", verb, openClosed(left), openClosed(right))
 	case MouthOpen, MouthClosed:
 		if j.Masked(f) {
 			// Under a mask the lip landmarks are guesses; never claim either state.
 			return false, "mouth hidden by a mask"
 		}
-		want := p == MouthOpen
-		return f.Mouth.Open == want, fmt.Sprintf("asked for mouth %s: mouth is %s", openClosed(want), openClosed(f.Mouth.Open))
+		want, open := p == MouthOpen, j.Mouth(f.MouthRatio).Open
+		return open == want, fmt.Sprintf("asked for mouth %s: mouth is %s", openClosed(want), openClosed(open))
 	}
 	return false, fmt.Sprintf("unknown face parameter %q", p)
 }

@@ -15,7 +15,6 @@ import (
 
 func TestMatch(t *testing.T) {
 	j := Judge{T: inference.DefaultThresholds(), Fusion: FuseMax}
-	eye := func(open bool) inference.Eye { return inference.Eye{Open: open} }
 	for _, tc := range []struct {
 		name string
 		face inference.Face
@@ -31,13 +30,14 @@ func TestMatch(t *testing.T) {
 		{"down on an up look", inference.Face{Pitch: 16}, Down, false},
 		{"front", inference.Face{Yaw: 11, Pitch: -11}, Front, true},
 		{"front too far turned", inference.Face{Yaw: 13}, Front, false},
-		{"eyes open", inference.Face{LeftEye: eye(true), RightEye: eye(true)}, EyesOpen, true},
-		{"a wink is not eyes open", inference.Face{LeftEye: eye(true), RightEye: eye(false)}, EyesOpen, false},
-		{"a wink is not eyes closed", inference.Face{LeftEye: eye(true), RightEye: eye(false)}, EyesClosed, false},
+		{"eyes open", inference.Face{LeftEyeOpenness: 0.3, RightEyeOpenness: 0.3}, EyesOpen, true},
+		{"a wink is not eyes open", inference.Face{LeftEyeOpenness: 0.3}, EyesOpen, false},
+		{"a wink is not eyes closed", inference.Face{LeftEyeOpenness: 0.3}, EyesClosed, false},
 		{"eyes closed", inference.Face{}, EyesClosed, true},
-		{"mouth open", inference.Face{Mouth: inference.Mouth{Open: true}}, MouthOpen, true},
+		{"mouth open", inference.Face{MouthRatio: 0.5}, MouthOpen, true},
 		{"mouth closed", inference.Face{}, MouthClosed, true},
 		{"mouth under a mask", inference.Face{MaskScore: 0.9}, MouthClosed, false},
+		{"an open mouth under a mask", inference.Face{MaskScore: 0.9, MouthRatio: 0.5}, MouthOpen, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, why := j.Match(&tc.face, tc.p)
