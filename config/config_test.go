@@ -95,11 +95,12 @@ func TestValidateReportsEverything(t *testing.T) {
 	c.Limits.MaxImages = 0
 	c.LogLevel = "loud"
 	c.Inference.Thresholds.Spoof = 1.5
+	c.Inference.PAD.Fusion = "vote"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"at least 16 characters", "max_images 0", `log_level "loud"`, "thresholds.spoof 1.5"} {
+	for _, want := range []string{"at least 16 characters", "max_images 0", `log_level "loud"`, "thresholds.spoof 1.5", `inference.pad.fusion "vote"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -362,3 +362,50 @@ func TestAnalyzeBatchIsAllOrNothing(t *testing.T) {
 		t.Errorf("batch of 2 into an empty queue of 2: %v", err)
 	}
 }
+
+// An operator whose licence rules out a model runs without it: only the
+// configured PAD models are loaded and scored, in the configured order.
+func TestOnlyTheConfiguredPADModelsRun(t *testing.T) {
+	man, paths := testkit.Models(t)
+	img := samplePhoto(t, "fr_obama_obama.jpg")
+	for _, models := range [][]string{{inference.PADFaceplugin}, {inference.PADMiniFASNet, inference.PADCelebA}} {
+		cfg := inference.DefaultConfig()
+		cfg.Device, cfg.Workers = inference.DeviceCPU, 1
+		cfg.PAD.Models = models
+		eng, err := inference.New(cfg, man, paths, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fa, err := eng.Analyze(context.Background(), img)
+		eng.Close()
+		if err != nil || fa.Face == nil {
+			t.Fatalf("%v: analyze: %v", models, err)
+		}
+		var got []string
+		for _, s := range fa.Face.PAD {
+			got = append(got, s.Model)
+			if s.Spoof < 0 || s.Spoof > 0.5 {
+				t.Errorf("%v: %s scores a real press photo %.3f", models, s.Model, s.Spoof)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(models, ",") {
+			t.Errorf("configured %v, scored %v", models, got)
+		}
+	}
+}
+
+func TestPADConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		models []string
+		want   string
+	}{
+		{nil, "at least one"},
+		{[]string{"faceplugin", "faceplugin"}, "listed twice"},
+		{[]string{"faceplug"}, `unknown model "faceplug"`},
+	} {
+		err := inference.PADConfig{Models: tc.models}.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.models, err, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -238,6 +239,11 @@ func TestSessionPrintAttackFails(t *testing.T) {
 	th := inference.DefaultThresholds().Spoof
 	if resp.SessionSpoofScore == nil || *resp.SessionSpoofScore < th || resp.SessionPADFrames == nil || *resp.SessionPADFrames < liveness.MinPADFrames {
 		t.Errorf("session_spoof_score %v over %v frames, want >= %.2f over >= %d", resp.SessionSpoofScore, resp.SessionPADFrames, th, liveness.MinPADFrames)
+	}
+	code, got := ts.call(t, "GET", "/liveness-api/sessions/"+c.SessionID, tokenA, nil)
+	if code != 200 || got["session_spoof_score"] == nil || got["session_pad_frames"] == nil ||
+		!strings.Contains(fmt.Sprint(got["reason"]), "presentation attack") {
+		t.Errorf("GET the session: %d %v", code, got)
 	}
 }
 
