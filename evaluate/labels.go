@@ -30,8 +30,8 @@ type Source struct {
 // faces/labels.json ("images": name -> entry with "category"), camera/
 // labels.json ("files": name -> entry with "kind") and video/labels.json
 // ("videos": a list whose entries name their file under outputs.mjpeg).
-// Root, when set, is the folder the names are relative to (relative to the
-// labels file); default: the labels file's own folder, or the one above it
+// Root, when set, is the folder the names are relative to (absolute, or
+// relative to the labels file); default: the labels file's own folder, or the one above it
 // when the name is not found there (video/labels.json says "video/...").
 type labelsFile struct {
 	Root   string           `json:"root"`
@@ -77,7 +77,10 @@ func Load(path string) ([]Source, error) {
 	if err := json.Unmarshal(data, &lf); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	root := filepath.Join(filepath.Dir(path), lf.Root)
+	root := lf.Root
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(filepath.Dir(path), root)
+	}
 	var out []Source
 	add := func(name, kind string, l labels) {
 		if l.Real == nil {

@@ -2,8 +2,12 @@ package server
 
 import (
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/livenessd/livenessd/internal/testkit"
 )
 
 // TestBatchAndSessionJudgeAlike: the same image under the same parameter gets
@@ -61,4 +65,30 @@ func TestBatchAndSessionJudgeAlike(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBatchJudgesPADPerImage: a batch does not pool PAD over its images. A
+// live photo and a print of the same NUAA subject: the live one passes, the
+// print fails on its own spoof_score, and the batch passes only when one
+// passed image is enough.
+func TestBatchJudgesPADPerImage(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(testkit.Shared(t, "testdata/faces/spoof"), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(data)
+	}
+	body := map[string]any{"trx_id": "pad-per-image", "face_parameters": []string{"front", "front"},
+		"images": []string{read("nuaa_real_0001_00_00_01_253.jpg"), read("nuaa_print_0001_00_01_03_255.jpg")}}
+	rs := mustLiveness(t, ts, tokenA, body, "failed")
+	if rs[0]["passed"] != true || rs[0]["spoof"] != "real" {
+		t.Errorf("live photo: %v", rs[0])
+	}
+	if rs[1]["passed"] != false || rs[1]["spoof"] != "spoof" || rs[1]["verified"] != true ||
+		!strings.Contains(reasons(rs[1]), "presentation attack") {
+		t.Errorf("print of the same person: %v", rs[1])
+	}
+	mustLiveness(t, ts, tokenA, with(body, "success_threshold", 1), "passed")
 }

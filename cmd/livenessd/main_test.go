@@ -47,6 +47,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"compare with one file", []string{"compare", "-workers", "1", one}},
 		{"compare with three files", []string{"compare", "-workers", "1", one, one, one}},
 		{"unknown flag", []string{"analyze", "-no-such-flag", one}},
+		{"eval without labels", []string{"eval", "-workers", "1"}},
+		{"eval every 0th frame", []string{"eval", "-workers", "1", "-every", "0", "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, tc.args...)
