@@ -77,7 +77,7 @@ func DefaultThresholds() Thresholds {
 		MouthRatio:    0.30,
 		MouthSoftness: 0.04,
 		Mask:          0.5,
-		Spoof:         0.9,
+		Spoof:         0.75,
 		Similarity:    0.42,
 	}
 }

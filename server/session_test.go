@@ -176,14 +176,12 @@ func TestSessionMouthOpen(t *testing.T) {
 }
 
 // TestSessionHeadPose: the selfie clip, looped (its mirroring is unknown, so
-// both turns must recur), passes every pose, and each accepted frame's
-// angles agree with its parameter. Spoof detection is off here: MiniFASNet
-// scores every frame of this clip (an upscaled, re-encoded phone video) as
-// an attack, 0.90 to 1.00 (README "Accuracy"); this test is about poses.
+// both turns must recur), passes every pose with spoof detection on (the
+// default), and each accepted frame's angles agree with its parameter.
 func TestSessionHeadPose(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t.TempDir()))
-	body := with(sessionBody("pose", "front", "left", "right", "down", "up"), "step_timeout_ms", 30000, "spoof_detection", false)
+	body := with(sessionBody("pose", "front", "left", "right", "down", "up"), "step_timeout_ms", 30000)
 	c := ts.createSession(t, tokenA, body)
 	o := stream(t, c, clipFrames(t, "live_selfie_headpose_480x640_15fps.mjpeg"), 15, true)
 	if o.result == nil || o.result.State != "passed" {
