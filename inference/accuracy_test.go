@@ -3,6 +3,7 @@ package inference_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"io"
 	"math"
@@ -175,12 +176,15 @@ func TestHeadPoseSignsAgreeWithAFLW(t *testing.T) {
 	const minAngle = 15
 	var yawRight, yawTotal, pitchRight, pitchTotal int
 	var yawErr, pitchErr float64
+	var ours, aflw angles
 	for _, l := range category(faceSet(t), "head_pose") {
 		f := l.fa.Face
 		if f == nil {
 			continue // reported by TestFindsAFaceOnEveryPhoto
 		}
 		yaw, pitch := l.labels["yaw_deg"].(float64), l.labels["pitch_deg"].(float64)
+		ours.add(f.Yaw, f.Pitch)
+		aflw.add(yaw, pitch)
 		yawErr += math.Abs(f.Yaw + yaw)
 		pitchErr += math.Abs(f.Pitch - pitch)
 		if math.Abs(yaw) >= minAngle {
@@ -202,11 +206,41 @@ func TestHeadPoseSignsAgreeWithAFLW(t *testing.T) {
 	}
 	tally(t, "yaw sign (|AFLW yaw| >= 15)", yawRight, yawTotal)
 	tally(t, "pitch sign (|AFLW pitch| >= 15)", pitchRight, pitchTotal)
-	n := float64(len(category(faceSet(t), "head_pose")))
-	t.Logf("head pose mean absolute error vs AFLW: yaw %.1f deg, pitch %.1f deg", yawErr/n, pitchErr/n)
+	n := float64(len(ours.yaw))
+	yawCorr, pitchCorr := -correlation(ours.yaw, aflw.yaw), correlation(ours.pitch, aflw.pitch)
+	t.Logf("head pose vs AFLW2000 (%d faces): yaw correlation %.3f, mean error %.1f deg; pitch correlation %.3f, mean error %.1f deg",
+		len(ours.yaw), yawCorr, yawErr/n, pitchCorr, pitchErr/n)
 	if yawTotal < 10 || pitchTotal < 10 {
 		t.Fatalf("too few labelled turns to judge: %d yaw, %d pitch", yawTotal, pitchTotal)
 	}
+	// Held to what the canonical-face fit measured when it replaced the
+	// two-vector estimate (README "Accuracy"); the issue's targets are
+	// correlation >= 0.92 and error <= 5 degrees on both.
+	if yawCorr < 0.95 || pitchCorr < 0.87 || yawErr/n > 5.5 || pitchErr/n > 5 {
+		t.Errorf("head pose worse than measured (yaw 0.965 / 5.2 deg, pitch 0.884 / 4.5 deg)")
+	}
+}
+
+type angles struct{ yaw, pitch []float64 }
+
+func (a *angles) add(yaw, pitch float64) {
+	a.yaw, a.pitch = append(a.yaw, yaw), append(a.pitch, pitch)
+}
+
+// correlation is Pearson's r.
+func correlation(a, b []float64) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma, mb = ma+a[i], mb+b[i]
+	}
+	ma, mb = ma/float64(len(a)), mb/float64(len(b))
+	var sab, saa, sbb float64
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
 }
 
 // Rotating a photo clockwise on screen must raise roll by the same angle.
@@ -396,4 +430,90 @@ func samePerson(a, b string) bool {
 		return base
 	}
 	return who(a) == who(b)
+}
+
+// TestPointing04Classes judges the Pointing'04 head-pose photos of
+// ../shared/testdata/camera (persons 01-07) as the API's face parameters:
+// front at pan 0 / tilt 0; left and right at |pan| >= 30 with tilt 0; up and
+// down at |tilt| >= 30 with pan 0. pan > 0 is the nose toward the image's
+// left, the person's right (camera/README.md), so pan <= -30 is "left".
+func TestPointing04Classes(t *testing.T) {
+	dir := testkit.Shared(t, "testdata/camera")
+	data, err := os.ReadFile(filepath.Join(dir, "labels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Files map[string]struct {
+			Labels struct {
+				Pan  float64 `json:"dataset_pan_deg"`
+				Tilt float64 `json:"dataset_tilt_deg"`
+			} `json:"labels"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	judge := liveness.Judge{T: testEngine(t).Thresholds()}
+	type tallyRow struct{ right, total int }
+	rows := map[liveness.Parameter]*tallyRow{}
+	downAsFront := 0
+	var names []string
+	for name := range doc.Files {
+		if strings.HasPrefix(name, "photos/pose/") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		l := doc.Files[name].Labels
+		var want liveness.Parameter
+		switch {
+		case l.Pan == 0 && l.Tilt == 0:
+			want = liveness.Front
+		case l.Tilt == 0 && l.Pan <= -30:
+			want = liveness.Left
+		case l.Tilt == 0 && l.Pan >= 30:
+			want = liveness.Right
+		case l.Pan == 0 && l.Tilt >= 30:
+			want = liveness.Up
+		case l.Pan == 0 && l.Tilt <= -30:
+			want = liveness.Down
+		default:
+			continue
+		}
+		f := analyze(t, decodeFile(t, filepath.Join(dir, name))).Face
+		if rows[want] == nil {
+			rows[want] = &tallyRow{}
+		}
+		rows[want].total++
+		if f == nil {
+			t.Logf("miss %s: no face", name)
+			continue
+		}
+		if ok, _ := judge.Match(f, want); ok {
+			rows[want].right++
+		} else {
+			t.Logf("miss %s (%s): yaw %.1f, pitch %.1f", name, want, f.Yaw, f.Pitch)
+		}
+		if front, _ := judge.Match(f, liveness.Front); want == liveness.Down && front {
+			downAsFront++
+		}
+	}
+	right, total := 0, 0
+	for _, p := range []liveness.Parameter{liveness.Front, liveness.Left, liveness.Right, liveness.Up, liveness.Down} {
+		r := rows[p]
+		if r == nil {
+			t.Fatalf("no %s photos: is ../shared/testdata/camera complete?", p)
+		}
+		tally(t, fmt.Sprintf("Pointing'04 %s", p), r.right, r.total)
+		right, total = right+r.right, total+r.total
+	}
+	acc := tally(t, "Pointing'04 all five classes", right, total)
+	t.Logf("Pointing'04 down photos judged front: %d", downAsFront)
+	// Held to what was measured (README "Accuracy"); the issue's target is
+	// >= 90% with no "down" judged front.
+	if acc < 0.8 || downAsFront > 3 {
+		t.Errorf("Pointing'04: %.1f%% right, %d down photos judged front; measured 83.5%% and 3", 100*acc, downAsFront)
+	}
 }

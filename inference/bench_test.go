@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/models"
 )
 
 // benchPhoto is a 640x480 webcam frame with one face, the size of a camera
@@ -55,7 +56,7 @@ func benchPipeline(b *testing.B, threads int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := newPipeline(man, paths, opts, DefaultConfig())
+	p, err := newPipeline(man, paths, opts, DefaultConfig(), mustCanon(b, paths))
 	opts.Destroy()
 	if err != nil {
 		b.Fatal(err)
@@ -178,3 +179,11 @@ func percentile(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mustCanon(tb testing.TB, paths models.Paths) *canonicalFace {
+	c, err := loadCanonicalFace(paths.Data[models.RoleCanonicalFace])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}

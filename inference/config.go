@@ -27,8 +27,10 @@ type Thresholds struct {
 	DetectScore float64 `yaml:"detect_score"`
 	NMSIoU      float64 `yaml:"nms_iou"`
 
-	// YawBias and PitchBias are what the mesh reports for a face looking
+	// YawBias and PitchBias are what the pipeline reports for a face looking
 	// straight at the camera; they are subtracted from every measurement.
+	// The canonical-face fit needs none (0); a camera mounted above or
+	// beside the screen users look at may.
 	YawBias   float64 `yaml:"yaw_bias"`
 	PitchBias float64 `yaml:"pitch_bias"`
 
@@ -66,8 +68,8 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{
 		DetectScore:   0.6,
 		NMSIoU:        0.3,
-		YawBias:       2,
-		PitchBias:     -8,
+		YawBias:       0,
+		PitchBias:     0,
 		TurnYaw:       20,
 		TiltPitch:     15,
 		FrontYaw:      12,

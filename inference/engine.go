@@ -63,6 +63,10 @@ func New(cfg Config, man *models.Manifest, paths models.Paths, log *slog.Logger)
 	if err := initRuntime(paths.Runtime); err != nil {
 		return nil, err
 	}
+	canon, err := loadCanonicalFace(paths.Data[models.RoleCanonicalFace])
+	if err != nil {
+		return nil, fmt.Errorf("canonical face: %w", err)
+	}
 	e := &Engine{cfg: cfg, log: log, jobs: make(chan job, cfg.QueueSize)}
 	var pipes []*pipeline
 	for i := range cfg.Workers {
@@ -74,7 +78,7 @@ func New(cfg Config, man *models.Manifest, paths models.Paths, log *slog.Logger)
 		if fallback != nil && i == 0 {
 			log.Info("inference: CUDA unavailable, using CPU", "reason", fallback)
 		}
-		p, err := newPipeline(man, paths, opts, cfg)
+		p, err := newPipeline(man, paths, opts, cfg, canon)
 		opts.Destroy()
 		if err != nil {
 			closeAll(pipes)

@@ -10,6 +10,7 @@ import (
 type vec3 struct{ X, Y, Z float64 }
 
 func (a vec3) sub(b vec3) vec3      { return vec3{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }
+func (a vec3) add(b vec3) vec3      { return vec3{a.X + b.X, a.Y + b.Y, a.Z + b.Z} }
 func (a vec3) norm() float64        { return math.Sqrt(a.X*a.X + a.Y*a.Y + a.Z*a.Z) }
 func (a vec3) scale(s float64) vec3 { return vec3{a.X * s, a.Y * s, a.Z * s} }
 func (a vec3) unit() vec3           { return a.scale(1 / a.norm()) }
@@ -24,8 +25,6 @@ const (
 	meshRightEyeInner = 133 //
 	meshLeftEyeOuter  = 263 // person's left eye
 	meshLeftEyeInner  = 362 //
-	meshForehead      = 10
-	meshChin          = 152
 	meshUpperLipInner = 13
 	meshLowerLipInner = 14
 	meshMouthRight    = 78 // image-left mouth corner
@@ -54,23 +53,6 @@ func landmarks(m *model, img *image.NRGBA, d detection, pts *[meshPoints]vec3) (
 		pts[i] = vec3{x, y, float64(raw[3*i+2]) * scale}
 	}
 	return sigmoid(float64(m.out(1)[0])), nil
-}
-
-// headPose returns roll, pitch and yaw in degrees in the Face conventions,
-// before bias removal. It builds the face's axes from the mesh: X across the
-// eyes (toward the image's right), Y from forehead to chin, Z = X x Y pointing
-// into the screen for a frontal face.
-func headPose(pts *[meshPoints]vec3) (roll, pitch, yaw float64) {
-	x := pts[meshLeftEyeOuter].sub(pts[meshRightEyeOuter]).unit()
-	y := pts[meshChin].sub(pts[meshForehead]).unit()
-	z := x.cross(y).unit()
-	deg := 180 / math.Pi
-	roll = math.Atan2(x.Y, x.X) * deg
-	pitch = math.Atan2(z.Y, z.Z) * deg
-	// The nose points along -Z. -Z.x < 0 when it points to the image's left,
-	// which is the person's right: yaw is then negative, as Face says.
-	yaw = math.Asin(-z.X) * deg
-	return roll, pitch, yaw
 }
 
 // mouthRatio is the inner-lip gap over the mouth's width.

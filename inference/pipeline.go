@@ -31,12 +31,13 @@ type pipeline struct {
 	padModels                         []string          // configured PAD model names, in report order
 	th                                Thresholds
 	mesh468                           [meshPoints]vec3
-	reflectBuf                        *image.NRGBA // the CelebA model's crop, reused
-	loaded                            []*model     // every session above, for close
+	reflectBuf                        *image.NRGBA   // the CelebA model's crop, reused
+	canon                             *canonicalFace // shared by every pipeline, read only
+	loaded                            []*model       // every session above, for close
 }
 
-func newPipeline(man *models.Manifest, paths models.Paths, opts *ort.SessionOptions, cfg Config) (*pipeline, error) {
-	p := &pipeline{th: cfg.Thresholds, pad: map[string]*model{}, padModels: cfg.PAD.Models}
+func newPipeline(man *models.Manifest, paths models.Paths, opts *ort.SessionOptions, cfg Config, canon *canonicalFace) (*pipeline, error) {
+	p := &pipeline{th: cfg.Thresholds, pad: map[string]*model{}, padModels: cfg.PAD.Models, canon: canon}
 	load := func(role string) (*model, error) {
 		spec, err := man.Model(role)
 		var m *model
@@ -108,7 +109,7 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 	subject := largest(dets)
 	f := &Face{Box: subject.box, Score: subject.score, Keypoints: subject.kps}
 	pts := &p.mesh468
-	f.Roll, f.Pitch, f.Yaw = headPose(pts)
+	f.Roll, f.Pitch, f.Yaw = headPose(p.canon, pts)
 	f.Pitch -= p.th.PitchBias
 	f.Yaw -= p.th.YawBias
 	f.MouthRatio = mouthRatio(pts)

