@@ -60,6 +60,10 @@ type Thresholds struct {
 	// Similarity: cosine similarity of two embeddings at or above it is the
 	// same person.
 	Similarity float64 `yaml:"similarity"`
+
+	// HoldFrames: a session step passes only when its state holds on this
+	// many consecutive sampled frames (2: 0.4 s at the default 5 frames/s).
+	HoldFrames int `yaml:"hold_frames"`
 }
 
 // DefaultThresholds are the starting points measured on ../shared/testdata
@@ -81,6 +85,7 @@ func DefaultThresholds() Thresholds {
 		Mask:          0.5,
 		Spoof:         0.75,
 		Similarity:    0.42,
+		HoldFrames:    2,
 	}
 }
 
@@ -128,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if t.Similarity <= -1 || t.Similarity >= 1 {
 		errs = append(errs, fmt.Errorf("thresholds.similarity %v: want -1 < x < 1", t.Similarity))
+	}
+	if t.HoldFrames < 1 || t.HoldFrames > 30 {
+		errs = append(errs, fmt.Errorf("thresholds.hold_frames %d: want 1..30", t.HoldFrames))
 	}
 	if t.EyeSoftness <= 0 || t.MouthSoftness <= 0 {
 		errs = append(errs, errors.New("thresholds.eye_softness and mouth_softness must be > 0"))

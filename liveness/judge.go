@@ -28,6 +28,9 @@ type ImageResult struct {
 	Passed bool `json:"passed"`
 	// Reasons say why the image did not pass; empty when it passed.
 	Reasons []string `json:"reasons,omitempty"`
+	// Frames are, for a passed session step, the sampled frames on which
+	// its state held (see Challenge); absent in a batch.
+	Frames []int `json:"frames,omitempty"`
 }
 
 // Image judges one image of a batch against p: its parameter, one face, its

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -287,5 +288,35 @@ func TestSessionFailsEarly(t *testing.T) {
 	_, st := ts.call(t, "GET", "/liveness-api/sessions/"+c.SessionID, tokenA, nil)
 	if !strings.Contains(st["reason"].(string), "can no longer be met") {
 		t.Errorf("reason: %v", st["reason"])
+	}
+}
+
+// TestSessionSingleOutlierFrameCannotPass: a "right" step over a stream in
+// which one frame in six shows the head turned right never passes (no two
+// consecutive sampled frames hold the pose; frames dropped while the server
+// is busy would have to drop five in a row to join two), while the turned photo held
+// still passes, with the frames that held it in the step result.
+func TestSessionSingleOutlierFrameCannotPass(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t.TempDir()))
+	decode := func(name string) []byte {
+		data, err := base64.StdEncoding.DecodeString(photo(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	front, right := decode("fr_kit_harington_john1.jpeg"), decode("fr_kit_harington_john2.jpeg")
+	body := with(sessionBody("outlier", "right"), "step_timeout_ms", 3000, "sample_fps", 10, "spoof_detection", false)
+	o := stream(t, ts.createSession(t, tokenA, body), [][]byte{front, front, front, front, front, right}, 10, true)
+	if o.result == nil || o.result.State != "failed" {
+		t.Fatalf("an isolated turned frame passed the step: %+v", o.result)
+	}
+	o = stream(t, ts.createSession(t, tokenA, body), [][]byte{right}, 10, true)
+	if o.result == nil || o.result.State != "passed" {
+		t.Fatalf("the turned photo held still: %+v", o.result)
+	}
+	if r := o.result.Response.Results[0]; len(r.Frames) != 2 || r.Frames[1] <= r.Frames[0] {
+		t.Errorf("step result frames %v, want the two sampled frames that held the pose", r.Frames)
 	}
 }

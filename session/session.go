@@ -67,6 +67,7 @@ type state struct {
 	results    []liveness.ImageResult // in parameter order
 	asked      []bool                 // results[i] was asked (and judged)
 	best       attempt                // the current step's best frame so far
+	challenge  *liveness.Challenge    // the current step's evidence
 	passed     int
 	ref        []float32 // the face every frame must match
 	padScores  []float64 // fused spoof_score of each frame of the subject, for the session's PAD verdict

@@ -43,6 +43,7 @@ func (st *state) prompt() {
 	p, _ := st.param()
 	st.stepFrom = time.Now()
 	st.best = attempt{score: -1}
+	st.challenge = st.s.m.judge.NewChallenge(p)
 	deadline := st.stepFrom.Add(st.s.spec.StepTimeout)
 	st.timer = time.NewTimer(st.s.spec.StepTimeout)
 	st.send(protocol.Prompt{Type: protocol.TypePrompt, Step: st.step + 1, Steps: len(st.s.order), Parameter: p,
@@ -86,7 +87,8 @@ func (st *state) judge(a analysis) {
 	}
 	p, k := st.param()
 	r := j.Frame(fa, p, st.ref, s.spec.SpoofDetection)
-	if r.Passed {
+	if st.challenge.Observe(fa, r, a.frame.Seq) {
+		r.Frames = st.challenge.Frames()
 		st.results[k], st.asked[k] = r, true
 		if s.spec.AuditImages {
 			st.keepAuditImage(k, a.frame)
@@ -139,7 +141,9 @@ func (st *state) feedback(fa *inference.FaceAnalysis, l look, p liveness.Paramet
 	case l.dark:
 		return protocol.FeedbackTooDark, "It's too dark. Face a light."
 	case !r.Match:
-		return protocol.FeedbackNotYet, hints[p]
+		return protocol.FeedbackNotYet, hint(p, fa.Face, st.s.m.judge.T)
+	case st.challenge.AwaitsOpenEyes():
+		return protocol.FeedbackNotYet, "Open your eyes, then close them."
 	}
 	return protocol.FeedbackHoldStill, "Hold still."
 }
