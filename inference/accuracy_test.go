@@ -277,7 +277,7 @@ func TestEyesOpenOrClosed(t *testing.T) {
 		}{{"left_eye", f.LeftEyeOpenness}, {"right_eye", f.RightEyeOpenness}} {
 			total++
 			want := l.labels[eye.label] == "open"
-			if judge.Eye(eye.openness).Open == want {
+			if judge.Eye(eye.openness, 0).Open == want {
 				right++
 			} else {
 				t.Logf("miss %s %s: openness %.3f, labelled %v", l.name, eye.label, eye.openness, l.labels[eye.label])
@@ -297,7 +297,7 @@ func TestWinkClosesThePersonsRightEye(t *testing.T) {
 		t.Fatal("no face")
 	}
 	judge := liveness.Judge{T: testEngine(t).Thresholds()}
-	if r, l := judge.Eye(f.RightEyeOpenness), judge.Eye(f.LeftEyeOpenness); r.Open || !l.Open {
+	if r, l := judge.Eye(f.RightEyeOpenness, 0), judge.Eye(f.LeftEyeOpenness, 0); r.Open || !l.Open {
 		t.Errorf("right eye open=%v (openness %.3f), left eye open=%v (%.3f): want right closed, left open",
 			r.Open, f.RightEyeOpenness, l.Open, f.LeftEyeOpenness)
 	}
@@ -491,12 +491,12 @@ func TestPointing04Classes(t *testing.T) {
 			t.Logf("miss %s: no face", name)
 			continue
 		}
-		if ok, _ := judge.Match(f, want); ok {
+		if ok, _ := judge.Match(f, want, liveness.EyeBaseline{}); ok {
 			rows[want].right++
 		} else {
 			t.Logf("miss %s (%s): yaw %.1f, pitch %.1f", name, want, f.Yaw, f.Pitch)
 		}
-		if front, _ := judge.Match(f, liveness.Front); want == liveness.Down && front {
+		if front, _ := judge.Match(f, liveness.Front, liveness.EyeBaseline{}); want == liveness.Down && front {
 			downAsFront++
 		}
 	}

@@ -46,6 +46,10 @@ type Thresholds struct {
 	// EyeOpenness; EyeSoftness sets how fast the score saturates around it.
 	EyeOpenness float64 `yaml:"eye_openness"`
 	EyeSoftness float64 `yaml:"eye_softness"`
+	// EyeBaselineRatio: where the person's own open-eye openness is known
+	// (a session's frontal frames, a batch's frontal images), an eye is also
+	// closed below this share of it, if that is lower than EyeOpenness.
+	EyeBaselineRatio float64 `yaml:"eye_baseline_ratio"`
 
 	// The mouth is open when the inner-lip gap over the mouth width is at or
 	// above MouthRatio.
@@ -64,28 +68,35 @@ type Thresholds struct {
 	// HoldFrames: a session step passes only when its state holds on this
 	// many consecutive sampled frames (2: 0.4 s at the default 5 frames/s).
 	HoldFrames int `yaml:"hold_frames"`
+	// EyesClosedFrames is the same for an "eyes closed" step, longer because
+	// a blink must not pass for a closure: blinks last 0.1-0.4 s, and the
+	// Iris model misread a narrow-eyed person's open eyes as closed for
+	// 0.3 s (live_selfie_headpose, 16.3 s); 3 frames are 0.6 s at 5 frames/s.
+	EyesClosedFrames int `yaml:"eyes_closed_frames"`
 }
 
 // DefaultThresholds are the starting points measured on ../shared/testdata
 // (see README "Accuracy"), not vendor-grade tuned values.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		DetectScore:   0.6,
-		NMSIoU:        0.3,
-		YawBias:       0,
-		PitchBias:     0,
-		TurnYaw:       20,
-		TiltPitch:     15,
-		FrontYaw:      12,
-		FrontPitch:    12,
-		EyeOpenness:   0.14,
-		EyeSoftness:   0.02,
-		MouthRatio:    0.30,
-		MouthSoftness: 0.04,
-		Mask:          0.5,
-		Spoof:         0.75,
-		Similarity:    0.42,
-		HoldFrames:    2,
+		DetectScore:      0.6,
+		NMSIoU:           0.3,
+		YawBias:          0,
+		PitchBias:        0,
+		TurnYaw:          20,
+		TiltPitch:        15,
+		FrontYaw:         12,
+		FrontPitch:       12,
+		EyeOpenness:      0.14,
+		EyeSoftness:      0.02,
+		EyeBaselineRatio: 0.6,
+		MouthRatio:       0.30,
+		MouthSoftness:    0.04,
+		Mask:             0.5,
+		Spoof:            0.75,
+		Similarity:       0.42,
+		HoldFrames:       2,
+		EyesClosedFrames: 3,
 	}
 }
 
@@ -125,7 +136,7 @@ func (c Config) Validate() error {
 	}
 	t := c.Thresholds
 	unit := map[string]float64{"detect_score": t.DetectScore, "nms_iou": t.NMSIoU, "mask": t.Mask,
-		"spoof": t.Spoof, "eye_openness": t.EyeOpenness, "mouth_ratio": t.MouthRatio}
+		"spoof": t.Spoof, "eye_openness": t.EyeOpenness, "mouth_ratio": t.MouthRatio, "eye_baseline_ratio": t.EyeBaselineRatio}
 	for name, v := range unit {
 		if v <= 0 || v >= 1 {
 			errs = append(errs, fmt.Errorf("thresholds.%s %v: want 0 < x < 1", name, v))
@@ -134,8 +145,8 @@ func (c Config) Validate() error {
 	if t.Similarity <= -1 || t.Similarity >= 1 {
 		errs = append(errs, fmt.Errorf("thresholds.similarity %v: want -1 < x < 1", t.Similarity))
 	}
-	if t.HoldFrames < 1 || t.HoldFrames > 30 {
-		errs = append(errs, fmt.Errorf("thresholds.hold_frames %d: want 1..30", t.HoldFrames))
+	if t.HoldFrames < 1 || t.HoldFrames > 30 || t.EyesClosedFrames < 1 || t.EyesClosedFrames > 30 {
+		errs = append(errs, fmt.Errorf("thresholds.hold_frames %d, eyes_closed_frames %d: want 1..30", t.HoldFrames, t.EyesClosedFrames))
 	}
 	if t.EyeSoftness <= 0 || t.MouthSoftness <= 0 {
 		errs = append(errs, errors.New("thresholds.eye_softness and mouth_softness must be > 0"))

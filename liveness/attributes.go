@@ -46,7 +46,7 @@ type Box struct {
 // AttributesOf reports an analysis in API form, with the judge's mask and
 // spoof decisions. withSpoof controls whether the spoof fields are filled
 // (the request's spoof_detection).
-func (j Judge) AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attributes {
+func (j Judge) AttributesOf(fa *inference.FaceAnalysis, eyes EyeBaseline, withSpoof bool) Attributes {
 	a := Attributes{Faces: fa.Faces, Rotation: fa.Rotation}
 	f := fa.Face
 	if f == nil {
@@ -66,7 +66,7 @@ func (j Judge) AttributesOf(fa *inference.FaceAnalysis, withSpoof bool) Attribut
 		a.SpoofScore, a.PADScores = &s, PADScores(f)
 	}
 	a.Roll, a.Pitch, a.Yaw = round(f.Roll, 2), round(f.Pitch, 2), round(f.Yaw, 2)
-	left, right, mouth := j.Eye(f.LeftEyeOpenness), j.Eye(f.RightEyeOpenness), j.Mouth(f.MouthRatio)
+	left, right, mouth := j.Eye(f.LeftEyeOpenness, eyes.Left), j.Eye(f.RightEyeOpenness, eyes.Right), j.Mouth(f.MouthRatio)
 	a.LeftEye, a.LeftEyeScore = openClosed(left.Open), round(left.Score, 4)
 	a.RightEye, a.RightEyeScore = openClosed(right.Open), round(right.Score, 4)
 	a.Mouth, a.MouthScore = openClosed(mouth.Open), round(mouth.Score, 4)

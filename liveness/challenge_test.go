@@ -14,7 +14,7 @@ func TestChallengeNeedsConsecutiveFrames(t *testing.T) {
 	seq := 0
 	observe := func(fa *inference.FaceAnalysis) bool {
 		seq++
-		r := j.Frame(fa, Left, nil, false)
+		r := j.Frame(fa, Left, Subject{}, false)
 		r.Passed = r.Match // no reference in this unit test: the pose alone decides
 		return c.Observe(fa, r, seq)
 	}
@@ -43,7 +43,7 @@ func TestEyesClosedOnlyAfterOpenEyes(t *testing.T) {
 	seq := 0
 	observe := func(fa *inference.FaceAnalysis) bool {
 		seq++
-		r := j.Frame(fa, EyesClosed, nil, false)
+		r := j.Frame(fa, EyesClosed, Subject{}, false)
 		r.Passed, r.Verified = r.Match, true
 		return c.Observe(fa, r, seq)
 	}
@@ -56,10 +56,41 @@ func TestEyesClosedOnlyAfterOpenEyes(t *testing.T) {
 	if !c.AwaitsOpenEyes() {
 		t.Error("AwaitsOpenEyes false before any open frame")
 	}
-	if observe(open) || observe(closed) {
-		t.Fatal("passed too early")
+	if observe(open) || observe(closed) || observe(closed) {
+		t.Fatal("passed too early: a blink of two frames is not a closure")
 	}
 	if !observe(closed) {
-		t.Error("open, then closed twice: the step should pass")
+		t.Error("open, then closed three times: the step should pass")
+	}
+}
+
+func TestEyeBaselineReadsNarrowEyesOpen(t *testing.T) {
+	j := Judge{T: inference.DefaultThresholds(), Fusion: FuseMax}
+	// Measured on live_selfie_headpose: wide-open eyes 0.13-0.17, a blink 0.04-0.07.
+	var s EyeSamples
+	for _, o := range []float64{0.15, 0.13, 0.16, 0.14} {
+		s.Add(j, &inference.Face{LeftEyeOpenness: o, RightEyeOpenness: o})
+	}
+	b := s.Baseline()
+	if b.Left < 0.14 || b.Left > 0.15 {
+		t.Fatalf("baseline %+v, want the median 0.145", b)
+	}
+	if j.Eye(0.13, 0).Open {
+		t.Error("without a baseline 0.13 should read closed (absolute 0.14)")
+	}
+	if !j.Eye(0.13, b.Left).Open {
+		t.Error("with the person's baseline 0.145, 0.13 is an open eye")
+	}
+	if j.Eye(0.06, b.Left).Open {
+		t.Error("a blink at 0.06 must still read closed")
+	}
+	// A wide-eyed person's baseline never raises the threshold above the absolute one.
+	if !j.Eye(0.15, 0.35).Open {
+		t.Error("0.15 with a 0.35 baseline read closed: the baseline must only lower the threshold")
+	}
+	var few EyeSamples
+	few.Add(j, &inference.Face{LeftEyeOpenness: 0.2, RightEyeOpenness: 0.2})
+	if few.Baseline() != (EyeBaseline{}) {
+		t.Error("a baseline from one frame")
 	}
 }

@@ -33,14 +33,20 @@ type ImageResult struct {
 	Frames []int `json:"frames,omitempty"`
 }
 
+// Subject is what a batch or session knows of its person: the embedding every
+// face must resemble (nil: nothing to compare with, so nothing is verified)
+// and the person's own open-eye openness.
+type Subject struct {
+	Ref  []float32
+	Eyes EyeBaseline
+}
+
 // Image judges one image of a batch against p: its parameter, one face, its
-// own PAD verdict when spoofDetection is on, and identity. ref is the
-// embedding the face must resemble (nil: nothing to compare with, so the
-// image is not verified). A batch is judged image by image, PAD included:
-// pooling several photos' scores would let one convincing photo outvote a
-// spoofed one.
-func (j Judge) Image(fa *inference.FaceAnalysis, p Parameter, ref []float32, spoofDetection bool) ImageResult {
-	r := j.Frame(fa, p, ref, spoofDetection)
+// own PAD verdict when spoofDetection is on, and identity. A batch is judged
+// image by image, PAD included: pooling several photos' scores would let one
+// convincing photo outvote a spoofed one.
+func (j Judge) Image(fa *inference.FaceAnalysis, p Parameter, s Subject, spoofDetection bool) ImageResult {
+	r := j.Frame(fa, p, s, spoofDetection)
 	if spoofDetection && r.Spoof == "spoof" {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("presentation attack suspected: spoof_score %.2f >= %.2f", *r.SpoofScore, j.T.Spoof))
 		r.Passed = false
@@ -51,15 +57,15 @@ func (j Judge) Image(fa *inference.FaceAnalysis, p Parameter, ref []float32, spo
 // Frame judges a session frame for the step asking p: the same rules as
 // Image except PAD, which a session decides over all its frames (see
 // SessionPAD); the frame's spoof fields are still reported.
-func (j Judge) Frame(fa *inference.FaceAnalysis, p Parameter, ref []float32, spoofDetection bool) ImageResult {
-	r := ImageResult{FaceParameter: p, Attributes: j.AttributesOf(fa, spoofDetection)}
+func (j Judge) Frame(fa *inference.FaceAnalysis, p Parameter, s Subject, spoofDetection bool) ImageResult {
+	r := ImageResult{FaceParameter: p, Attributes: j.AttributesOf(fa, s.Eyes, spoofDetection)}
 	f := fa.Face
 	if f == nil {
 		r.Reasons = []string{"no face detected"}
 		return r
 	}
 	var why string
-	r.Match, why = j.Match(f, p)
+	r.Match, why = j.Match(f, p, s.Eyes)
 	if !r.Match {
 		r.Reasons = append(r.Reasons, why)
 	}
@@ -70,10 +76,10 @@ func (j Judge) Frame(fa *inference.FaceAnalysis, p Parameter, ref []float32, spo
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%d faces in view; one person only", fa.Faces))
 	}
 	switch {
-	case ref == nil:
+	case s.Ref == nil:
 		r.Reasons = append(r.Reasons, "no reference face to verify against")
 	default:
-		r.Verified, r.Similarity = j.Verify(f.Embedding, ref)
+		r.Verified, r.Similarity = j.Verify(f.Embedding, s.Ref)
 		if !r.Verified {
 			r.Reasons = append(r.Reasons, fmt.Sprintf("different person: similarity %.2f < %.2f", r.Similarity, j.T.Similarity))
 		}
@@ -90,8 +96,9 @@ func (j Judge) Verify(emb, ref []float32) (bool, float64) {
 }
 
 // Match reports whether f shows p and, when it does not, why, with the
-// measured value and the threshold it missed.
-func (j Judge) Match(f *inference.Face, p Parameter) (bool, string) {
+// measured value and the threshold it missed; eyes is the person's own eye
+// baseline (the zero value when unknown).
+func (j Judge) Match(f *inference.Face, p Parameter, eyes EyeBaseline) (bool, string) {
 	t := j.T
 	switch p {
 	case Left:
@@ -108,7 +115,7 @@ func (j Judge) Match(f *inference.Face, p Parameter) (bool, string) {
 			f.Yaw, f.Pitch, t.FrontYaw, t.FrontPitch)
 	case EyesOpen, EyesClosed:
 		want := p == EyesOpen
-		left, right := j.Eye(f.LeftEyeOpenness).Open, j.Eye(f.RightEyeOpenness).Open
+		left, right := j.Eye(f.LeftEyeOpenness, eyes.Left).Open, j.Eye(f.RightEyeOpenness, eyes.Right).Open
 		verb := map[bool]string{true: "open", false: "close"}[want]
 		return left == want && right == want, fmt.Sprintf("asked to %s both eyes: left eye %s, right eye %s", verb, openClosed(left), openClosed(right))
 	case MouthOpen, MouthClosed:

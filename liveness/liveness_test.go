@@ -40,7 +40,7 @@ func TestMatch(t *testing.T) {
 		{"an open mouth under a mask", inference.Face{MaskScore: 0.9, MouthRatio: 0.5}, MouthOpen, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, why := j.Match(&tc.face, tc.p)
+			got, why := j.Match(&tc.face, tc.p, EyeBaseline{})
 			if got != tc.want {
 				t.Errorf("Match = %v (%s), want %v", got, why, tc.want)
 			}

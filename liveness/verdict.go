@@ -32,13 +32,14 @@ type Verdict struct {
 // against; when nil, the batch's own reference face (see Reference) is used,
 // so a batch made of different people cannot pass.
 func (j Judge) Batch(fas []*inference.FaceAnalysis, params []Parameter, enrolled []float32, spoofDetection bool, successThreshold int) Verdict {
-	ref := enrolled
-	if ref == nil {
-		ref = j.Reference(fas)
+	s := Subject{Ref: enrolled}
+	if s.Ref == nil {
+		s.Ref = j.Reference(fas)
 	}
+	s.Eyes = j.batchEyes(fas, params, s.Ref)
 	v := Verdict{Liveness: Failed, Results: make(Results, len(fas))}
 	for i, fa := range fas {
-		v.Results[i] = j.Image(fa, params[i], ref, spoofDetection)
+		v.Results[i] = j.Image(fa, params[i], s, spoofDetection)
 		if v.Results[i].Passed {
 			v.Passed++
 		}
@@ -47,6 +48,22 @@ func (j Judge) Batch(fas []*inference.FaceAnalysis, params []Parameter, enrolled
 		v.Liveness = Passed
 	}
 	return v
+}
+
+// batchEyes is the batch person's eye baseline from the batch's own images:
+// the frontal faces of the reference person in images not asked to close the
+// eyes (a batch of one photo has none, and the absolute threshold decides).
+func (j Judge) batchEyes(fas []*inference.FaceAnalysis, params []Parameter, ref []float32) EyeBaseline {
+	var s EyeSamples
+	for i, fa := range fas {
+		if params[i] == EyesClosed || fa.Face == nil || fa.Faces != 1 || ref == nil {
+			continue
+		}
+		if same, _ := j.Verify(fa.Face.Embedding, ref); same {
+			s.Add(j, fa.Face)
+		}
+	}
+	return s.Baseline()
 }
 
 // Session judges a finished session: results are its steps' results in

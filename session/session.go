@@ -69,11 +69,12 @@ type state struct {
 	best       attempt                // the current step's best frame so far
 	challenge  *liveness.Challenge    // the current step's evidence
 	passed     int
-	ref        []float32 // the face every frame must match
-	padScores  []float64 // fused spoof_score of each frame of the subject, for the session's PAD verdict
-	collecting bool      // the steps passed; sampling on until the PAD verdict has its frames
-	busy       bool      // a frame is being analysed
-	nextSample time.Time // frames arriving earlier are dropped
+	ref        []float32           // the face every frame must match
+	padScores  []float64           // fused spoof_score of each frame of the subject, for the session's PAD verdict
+	eyes       liveness.EyeSamples // the subject's open-eye openness, for the eye baseline
+	collecting bool                // the steps passed; sampling on until the PAD verdict has its frames
+	busy       bool                // a frame is being analysed
+	nextSample time.Time           // frames arriving earlier are dropped
 	analyses   chan analysis
 	work       sync.WaitGroup
 	finished   bool

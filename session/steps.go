@@ -72,6 +72,7 @@ func (st *state) judge(a analysis) {
 		st.ref = fa.Face.Embedding
 	}
 	st.collectPAD(fa)
+	st.collectEyes(fa)
 	if st.collecting {
 		if len(st.padScores) >= liveness.MinPADFrames {
 			st.end(store.SessionPassed, "", 1000)
@@ -86,7 +87,7 @@ func (st *state) judge(a analysis) {
 		return
 	}
 	p, k := st.param()
-	r := j.Frame(fa, p, st.ref, s.spec.SpoofDetection)
+	r := j.Frame(fa, p, liveness.Subject{Ref: st.ref, Eyes: st.eyes.Baseline()}, s.spec.SpoofDetection)
 	if st.challenge.Observe(fa, r, a.frame.Seq) {
 		r.Frames = st.challenge.Frames()
 		st.results[k], st.asked[k] = r, true
@@ -124,6 +125,21 @@ func (st *state) collectPAD(fa *inference.FaceAnalysis) {
 		return
 	}
 	st.padScores = append(st.padScores, j.SpoofScore(fa.Face))
+}
+
+// collectEyes keeps the reference person's openness on frontal frames, for
+// the eye baseline. Frames of an "eyes closed" step count too: a front step
+// often passes on its first two frames, too few for a baseline, and the
+// closed frames among them can only lower the median, which lowers the
+// threshold and makes a closure harder to pass, never easier.
+func (st *state) collectEyes(fa *inference.FaceAnalysis) {
+	if fa.Face == nil || fa.Faces != 1 || st.ref == nil {
+		return
+	}
+	j := st.s.m.judge
+	if same, _ := j.Verify(fa.Face.Embedding, st.ref); same {
+		st.eyes.Add(j, fa.Face)
+	}
 }
 
 // feedback picks the one thing the user should change. Spoof and identity

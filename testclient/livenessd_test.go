@@ -23,6 +23,28 @@ func cameraVideo(t *testing.T, name string) string {
 	return filepath.Join(testkit.Shared(t, "testdata/camera/video"), name)
 }
 
+// challengeSessions are the challenge issue's session table, spoof detection
+// on: real closures and open mouths pass; a clip whose timeline (NAME.md)
+// has no closed eyes never passes "eyes closed", within a step timeout
+// longer than one loop of the clip (lp_d13 has four blinks of 130-200 ms:
+// blinks are not closures).
+var challengeSessions = []struct {
+	clip        func(*testing.T) string
+	fps, params string
+	timeout     string
+	pass        bool
+}{
+	{func(t *testing.T) string { return video(t, "live_blink_closed_eyes_640x480_15fps.mjpeg") }, "15", "front,eyes closed", "20s", true},
+	{func(t *testing.T) string { return video(t, "live_mouth_open_640x480_15fps.mjpeg") }, "15", "front,mouth open", "20s", true},
+	{func(t *testing.T) string { return cameraVideo(t, "lp_d3_expressions_512x512_15fps.mjpeg") }, "15", "front,mouth open", "20s", true},
+	{func(t *testing.T) string { return video(t, "live_selfie_headpose_480x640_15fps.mjpeg") }, "15", "front,eyes closed", "22s", false},
+	{func(t *testing.T) string { return cameraVideo(t, "lp_d13_phone_selfie_talking_360x640_15fps.mjpeg") }, "15", "front,eyes closed", "13s", false},
+	{func(t *testing.T) string { return cameraVideo(t, "td_live_621ea6b1_headturns_360x480_10fps.mjpeg") }, "10", "front,eyes closed", "13s", false},
+	{func(t *testing.T) string { return cameraVideo(t, "td_live_621ea6c1_headturns_360x480_10fps.mjpeg") }, "10", "front,eyes closed", "13s", false},
+	{func(t *testing.T) string { return cameraVideo(t, "td_live_621f73fc_headturns_360x480_10fps.mjpeg") }, "10", "front,eyes closed", "13s", false},
+	{func(t *testing.T) string { return cameraVideo(t, "lestari_live_webcam_640x426_15fps.mjpeg") }, "15", "front,eyes closed", "5s", false},
+}
+
 // spoofOnSessions are the trusted-verdict issue's session table: real
 // clips of ../shared/testdata looped at their own fps over WebSocket with
 // spoof detection on (the server's default) pass their head turns, and
@@ -74,6 +96,24 @@ func TestAgainstLivenessd(t *testing.T) {
 				}
 				if !c.pass && !strings.Contains(stdout, "presentation attack suspected") {
 					t.Errorf("an attack failed for another reason than PAD:\n%s", stdout)
+				}
+			})
+		}
+	})
+	t.Run("ws challenges", func(t *testing.T) {
+		t.Parallel()
+		for _, c := range challengeSessions {
+			clip := c.clip(t)
+			t.Run(filepath.Base(clip)+" "+c.params, func(t *testing.T) {
+				t.Parallel()
+				code, stdout, stderr := runCLI(t, "ws", "--server", url, "--token", realToken, "--source", clip,
+					"--fps", c.fps, "--loop", "--params", c.params, "--step-timeout", c.timeout)
+				want, wantCode := `"liveness": "failed"`, 1
+				if c.pass {
+					want, wantCode = `"liveness": "passed"`, 0
+				}
+				if code != wantCode || !strings.Contains(stdout, want) {
+					t.Errorf("exit %d, want %d and %s\n%s\n%s", code, wantCode, want, stdout, lastLines(stderr, 30))
 				}
 			})
 		}

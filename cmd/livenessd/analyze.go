@@ -75,7 +75,7 @@ func analyzeFile(ctx context.Context, eng *inference.Engine, judge liveness.Judg
 	if err != nil {
 		return analyzeLine{File: file, Error: err.Error()}
 	}
-	attrs := judge.AttributesOf(fa, true)
+	attrs := judge.AttributesOf(fa, liveness.EyeBaseline{}, true)
 	line := analyzeLine{File: file, Attributes: &attrs}
 	if fa.Face == nil {
 		line.Error = "no face found"
