@@ -284,8 +284,70 @@ func TestEyesOpenOrClosed(t *testing.T) {
 			}
 		}
 	}
-	if acc := tally(t, "eyes open/closed (faces/eyes, per eye)", right, total); acc < 0.9 {
+	// camera/photos/eyes: full-face frames, both eyes labelled alike.
+	cam := testkit.Shared(t, "testdata/camera/photos/eyes")
+	for name, open := range map[string]bool{"lp_d9_t0.5.jpg": false, "lp_d9_t1.4.jpg": false, "lp_d9_t16.9.jpg": true,
+		"lp_d9_t17.7.jpg": false, "lp_d9_t3.0.jpg": true} {
+		f := analyze(t, decodeFile(t, filepath.Join(cam, name))).Face
+		if f == nil {
+			t.Errorf("%s: no face", name)
+			continue
+		}
+		for _, o := range []float64{f.LeftEyeOpenness, f.RightEyeOpenness} {
+			total++
+			if judge.Eye(o, 0).Open == open {
+				right++
+			} else {
+				t.Logf("miss camera/photos/eyes/%s: openness %.3f, labelled open=%v", name, o, open)
+			}
+		}
+	}
+	// Single photos have no baseline: the absolute threshold decides. The
+	// issue's target is >= 95%.
+	if acc := tally(t, "eyes open/closed (faces/eyes + camera/photos/eyes, per eye)", right, total); acc < 0.9 {
 		t.Errorf("eye accuracy %.1f%%, want >= 90%%", 100*acc)
+	}
+}
+
+// TestFrontalFramesReadOpenWithTheBaseline: on the live clips whose
+// timelines have no closed eyes, every 3rd frame judged as a session judges
+// it (the person's eye baseline from the frontal frames so far, once it has
+// 3) should read both eyes open on frontal frames; at least 90% must. The
+// absolute threshold alone is printed beside: it is what failed narrow eyes.
+func TestFrontalFramesReadOpenWithTheBaseline(t *testing.T) {
+	judge := liveness.Judge{T: testEngine(t).Thresholds()}
+	shared := testkit.Shared(t, "testdata")
+	for _, clip := range []string{"video/live_selfie_headpose_480x640_15fps.mjpeg", "video/nuaa_real_0001_640x480_10fps.mjpeg",
+		"camera/video/td_live_621ea6b1_headturns_360x480_10fps.mjpeg", "camera/video/td_live_621ea6c1_headturns_360x480_10fps.mjpeg",
+		"camera/video/td_live_621f73fc_headturns_360x480_10fps.mjpeg", "camera/video/lestari_live_webcam_640x426_15fps.mjpeg"} {
+		var samples liveness.EyeSamples
+		open, absOpen, frontal := 0, 0, 0
+		for i, img := range readClip(t, filepath.Join(shared, clip)) {
+			if i%3 != 0 {
+				continue
+			}
+			f := analyze(t, img).Face
+			if f == nil {
+				continue
+			}
+			samples.Add(judge, f)
+			if front, _ := judge.Match(f, liveness.Front, liveness.EyeBaseline{}); !front || samples.Baseline() == (liveness.EyeBaseline{}) {
+				continue // not frontal, or before the baseline has its 3 frames
+			}
+			frontal++
+			if ok, _ := judge.Match(f, liveness.EyesOpen, samples.Baseline()); ok {
+				open++
+			} else {
+				t.Logf("%s frame %d: eyes read closed (openness %.3f / %.3f, baseline %+v)", clip, i, f.LeftEyeOpenness, f.RightEyeOpenness, samples.Baseline())
+			}
+			if ok, _ := judge.Match(f, liveness.EyesOpen, liveness.EyeBaseline{}); ok {
+				absOpen++
+			}
+		}
+		t.Logf("eyes open on frontal frames  %-60s with the baseline %2d/%-2d, absolute threshold alone %2d/%d", clip, open, frontal, absOpen, frontal)
+		if frontal < 5 || float64(open) < 0.9*float64(frontal) {
+			t.Errorf("%s: %d of %d frontal frames read open", clip, open, frontal)
+		}
 	}
 }
 
@@ -337,7 +399,13 @@ func TestMouthOpenOnClip(t *testing.T) {
 
 func clipFrames(t *testing.T, name string) []*image.NRGBA {
 	t.Helper()
-	f, err := os.Open(filepath.Join(testkit.Shared(t, "testdata/video"), name))
+	return readClip(t, filepath.Join(testkit.Shared(t, "testdata/video"), name))
+}
+
+// readClip decodes every frame of an .mjpeg clip.
+func readClip(t *testing.T, path string) []*image.NRGBA {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
