@@ -79,7 +79,10 @@ type Manager struct {
 // NewManager starts the engine. Sessions a previous process left unfinished
 // are marked cancelled: their frames and state died with it.
 func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sessions, log *slog.Logger, opts ...Option) (*Manager, error) {
-	n, err := st.AbandonSessions(context.Background(), "the server restarted before the session finished", time.Now())
+	const cut = "the server restarted before the session finished"
+	n, err := st.AbandonSessions(context.Background(), cut, time.Now(), func(request []byte) []byte {
+		return abandonedResult(request, cut)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
@@ -94,6 +97,26 @@ func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sess
 		o(m)
 	}
 	return m, nil
+}
+
+// abandonedResult is the stored result of a session a crash or restart cut
+// off: every step failed with reason, so that it reads back as a 200 with
+// state cancelled like any other finished session. A request that cannot be
+// read (never written by this server) gets an empty object, still JSON.
+func abandonedResult(request []byte, reason string) []byte {
+	var rec record
+	if err := json.Unmarshal(request, &rec); err != nil {
+		return []byte(`{}`)
+	}
+	results := make(liveness.Results, len(rec.Plan.Parameters))
+	for k, p := range rec.Plan.Parameters {
+		results[k] = liveness.ImageResult{FaceParameter: p, Reasons: []string{reason}}
+	}
+	body, err := json.Marshal(liveness.NewResponse(rec.Plan, liveness.Verdict{Liveness: liveness.Failed, Results: results, Reasons: []string{reason}}))
+	if err != nil {
+		return []byte(`{}`)
+	}
+	return body
 }
 
 // Created is what the creator of a session hands to the user's device.

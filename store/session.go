@@ -64,9 +64,11 @@ type Sessions interface {
 	// already final: the first finish wins and later ones change nothing.
 	FinishSession(ctx context.Context, id, state, reason string, result []byte, at time.Time) error
 	// AbandonSessions cancels every session not in a final state, with
-	// reason and at (a zero at means now), and returns how many it cancelled.
-	// It is meant for start-up, for the sessions a crash or restart cut off.
-	AbandonSessions(ctx context.Context, reason string, at time.Time) (int, error)
+	// reason and at (a zero at means now), storing result(request) as each
+	// one's result so that it reads back like any finished session, and
+	// returns how many it cancelled. It is meant for start-up, for the
+	// sessions a crash or restart cut off.
+	AbandonSessions(ctx context.Context, reason string, at time.Time, result func(request []byte) []byte) (int, error)
 
 	// PutAuditImage stores jpeg as audit image number image (the 1-based
 	// index of the result it illustrates) of the session, replacing any

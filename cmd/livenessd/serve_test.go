@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -137,5 +138,37 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, stderr)
 			}
 		}
+	}
+}
+
+// TestSessionCutByACrashReadsBackCancelled: sessions unfinished when the
+// server is killed (kill -9) answer 200 after the restart, as cancelled with
+// the restart as their reason and a result in the documented shape.
+func TestSessionCutByACrashReadsBackCancelled(t *testing.T) {
+	cliEnv(t)
+	dataDir := t.TempDir()
+	first := serverProcess{testkit.StartLivenessd(t, dataDir, nil, "--workers", "1")}
+	created := first.post(t, testkit.LivenessdToken, "/liveness-api/sessions",
+		map[string]any{"trx_id": "crash", "face_parameters": []string{"front", "left"}})
+	id, _ := created["session_id"].(string)
+	first.Kill(t)
+
+	second := serverProcess{testkit.StartLivenessd(t, dataDir, nil, "--workers", "1")}
+	defer second.Stop(t)
+	req, _ := http.NewRequest("GET", second.URL+"/liveness-api/sessions/"+id, nil)
+	req.Header.Set("Accesstoken", testkit.LivenessdToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET the cut session: %d %v %v", resp.StatusCode, got, err)
+	}
+	results, _ := got["results"].(map[string]any)
+	if got["state"] != "cancelled" || !strings.Contains(fmt.Sprint(got["reason"]), "restarted") ||
+		got["liveness"] != "failed" || len(results) != 2 {
+		t.Errorf("after the crash: %v", got)
 	}
 }

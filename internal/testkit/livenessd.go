@@ -127,3 +127,14 @@ type buildError struct {
 }
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+
+// Kill ends the server with SIGKILL, as a crash would: nothing is flushed
+// or finished.
+func (s *Server) Kill(t *testing.T) {
+	t.Helper()
+	s.stopped = true
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait() // "signal: killed"
+}

@@ -110,22 +110,46 @@ func (db *DB) FinishSession(ctx context.Context, id, state, reason string, resul
 }
 
 // AbandonSessions implements store.Sessions, in a single statement.
-func (db *DB) AbandonSessions(ctx context.Context, reason string, at time.Time) (int, error) {
+func (db *DB) AbandonSessions(ctx context.Context, reason string, at time.Time, result func(request []byte) []byte) (int, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	res, err := db.w.ExecContext(ctx, `
-		UPDATE sessions SET state = ?, reason = ?, finished_at = ?
-		WHERE state IN (?, ?)`,
-		store.SessionCancelled, reason, at.UnixMilli(), store.SessionCreated, store.SessionInProgress)
+	n := 0
+	err := inTx(ctx, db.w, nil, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, request FROM sessions WHERE state IN (?, ?)`,
+			store.SessionCreated, store.SessionInProgress)
+		if err != nil {
+			return err
+		}
+		type cut struct {
+			id      string
+			request []byte
+		}
+		var cuts []cut
+		for rows.Next() {
+			var c cut
+			if err := rows.Scan(&c.id, &c.request); err != nil {
+				rows.Close()
+				return err
+			}
+			cuts = append(cuts, c)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, c := range cuts {
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET state = ?, reason = ?, result = ?, finished_at = ? WHERE id = ?`,
+				store.SessionCancelled, reason, result(c.request), at.UnixMilli(), c.id); err != nil {
+				return err
+			}
+		}
+		n = len(cuts)
+		return nil
+	})
 	if err != nil {
 		return 0, wrap(err, "abandon sessions")
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, wrap(err, "abandon sessions")
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // PutAuditImage implements store.Sessions. Images may be stored in any

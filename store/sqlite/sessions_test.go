@@ -291,7 +291,9 @@ func TestAbandonSessions(t *testing.T) {
 	mustDo(t, db.FinishSession(ctx, "expired", store.SessionExpired, "too slow", nil, earlier))
 
 	restart := time.Date(2024, 3, 1, 8, 0, 0, 5_000_000, time.UTC)
-	n, err := db.AbandonSessions(ctx, "server restarted", restart)
+	// The result is built from the stored request: here the request itself.
+	echo := func(request []byte) []byte { return append([]byte(`{"cut":`), append(request, '}')...) }
+	n, err := db.AbandonSessions(ctx, "server restarted", restart, echo)
 	mustDo(t, err)
 	if n != 2 {
 		t.Errorf("AbandonSessions = %d, want 2", n)
@@ -300,8 +302,8 @@ func TestAbandonSessions(t *testing.T) {
 		state, reason, result string
 		at                    time.Time
 	}{
-		"created": {store.SessionCancelled, "server restarted", "", restart},
-		"started": {store.SessionCancelled, "server restarted", "", restart},
+		"created": {store.SessionCancelled, "server restarted", `{"cut":` + string(newSession("created").Request) + `}`, restart},
+		"started": {store.SessionCancelled, "server restarted", `{"cut":` + string(newSession("started").Request) + `}`, restart},
 		"passed":  {store.SessionPassed, "", `{"ok":true}`, earlier},
 		"expired": {store.SessionExpired, "too slow", "", earlier},
 	} {
@@ -313,7 +315,7 @@ func TestAbandonSessions(t *testing.T) {
 		}
 	}
 
-	n, err = db.AbandonSessions(ctx, "again", time.Now())
+	n, err = db.AbandonSessions(ctx, "again", time.Now(), echo)
 	mustDo(t, err)
 	if n != 0 {
 		t.Errorf("second AbandonSessions = %d, want 0", n)
@@ -406,14 +408,14 @@ func TestSessionsReopen(t *testing.T) {
 
 	// What a restart does: abandon what the previous process left running.
 	db = open(t, path)
-	n, err := db.AbandonSessions(ctx, "restart", at)
+	n, err := db.AbandonSessions(ctx, "restart", at, func([]byte) []byte { return []byte(`{}`) })
 	mustDo(t, err)
 	if n != 1 {
 		t.Errorf("AbandonSessions after reopening = %d, want 1", n)
 	}
 	got, err := db.Session(ctx, "s1")
 	mustDo(t, err)
-	want.State, want.Reason, want.FinishedAt = store.SessionCancelled, "restart", at
+	want.State, want.Reason, want.Result, want.FinishedAt = store.SessionCancelled, "restart", []byte(`{}`), at
 	if d := sameSession(got, want); d != "" {
 		t.Errorf("s1 after reopening: %s", d)
 	}
