@@ -74,22 +74,25 @@ type Feedback struct {
 }
 
 // StepResult says a step passed (a frame was accepted) or failed (it timed
-// out), with that frame's result fields as in the batch response.
+// out). Result, that frame's result fields as in the batch response, is
+// there only when the session was created with device_results.
 type StepResult struct {
 	Type   string                `json:"type"` // "step"
 	Step   int                   `json:"step"`
 	Passed bool                  `json:"passed"`
 	Frame  int                   `json:"frame,omitempty"` // the accepted frame; 0 when the step timed out
-	Result *liveness.ImageResult `json:"result"`
+	Result *liveness.ImageResult `json:"result,omitempty"`
 }
 
-// Result is the end of the session: the batch endpoint's response, with the
-// session's id and final state.
+// Result is the end of the session, with the session's id and final state.
+// Response, the batch endpoint's response, is there only when the session
+// was created with device_results; the backend reads it with GET
+// /liveness-api/sessions/{id}.
 type Result struct {
 	Type      string             `json:"type"` // "result"
 	SessionID string             `json:"session_id"`
 	State     string             `json:"state"`
-	Response  *liveness.Response `json:"response"`
+	Response  *liveness.Response `json:"response,omitempty"`
 }
 
 // Error codes of Error messages.

@@ -147,8 +147,37 @@ func stream(t *testing.T, c created, frames [][]byte, fps int, loop bool) outcom
 	return outcome{}
 }
 
+// sessionBody is a session request whose device gets the full results
+// (device_results), as the tests of the judging read them from the stream;
+// TestSessionDeviceGetsNoScores checks the default.
 func sessionBody(trx string, params ...string) map[string]any {
-	return map[string]any{"trx_id": trx, "face_parameters": params}
+	return map[string]any{"trx_id": trx, "face_parameters": params, "device_results": true}
+}
+
+// TestSessionDeviceGetsNoScores: by default the device hears per-step
+// passed/failed and the final state, never a score or a reason (a tuning
+// oracle for an attacker); the backend reads the full result.
+func TestSessionDeviceGetsNoScores(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t.TempDir()))
+	body := map[string]any{"trx_id": "oracle", "face_parameters": []string{"front"}, "step_timeout_ms": 3000}
+	c := ts.createSession(t, tokenA, body)
+	o := stream(t, c, clipFrames(t, "nuaa_print_0001_640x480_10fps.mjpeg"), 10, true)
+	if o.result == nil || o.result.State != "failed" {
+		t.Fatalf("result %+v", o.result)
+	}
+	for _, m := range o.messages {
+		raw, _ := json.Marshal(m)
+		for _, leak := range []string{"spoof", "score", "reasons", "similarity", `"result":{`, `"response"`} {
+			if strings.Contains(string(raw), leak) {
+				t.Errorf("the device was told %q: %s", leak, raw)
+			}
+		}
+	}
+	code, got := ts.call(t, "GET", "/liveness-api/sessions/"+c.SessionID, tokenA, nil)
+	if code != 200 || got["session_spoof_score"] == nil || got["results"] == nil {
+		t.Errorf("the backend's view lacks the result: %d %v", code, got)
+	}
 }
 
 func TestSessionMouthOpen(t *testing.T) {

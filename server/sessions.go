@@ -61,6 +61,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, client str
 		writeError(w, r, err)
 		return
 	}
+	if client == demoClient {
+		spec.DeviceResults = true // the demo page explains the verdict; it is no production device
+	}
 	enrolled, err := s.enrolled(r, client, spec.Plan)
 	if err != nil {
 		writeError(w, r, err)

@@ -15,6 +15,11 @@ type Request struct {
 	RandomizeOrder bool  `json:"randomize_order"`
 	SampleFPS      *int  `json:"sample_fps"`
 	AuditImages    *bool `json:"audit_images"`
+	// DeviceResults sends each step's result and the final response to the
+	// device too. Off by default: scores and reasons on the device are a
+	// tuning oracle for an attacker; the backend reads the full result with
+	// GET /liveness-api/sessions/{id}.
+	DeviceResults bool `json:"device_results"`
 }
 
 // Spec is a checked Request with its defaults applied.
@@ -24,6 +29,7 @@ type Spec struct {
 	RandomizeOrder bool
 	SampleFPS      int
 	AuditImages    bool
+	DeviceResults  bool
 }
 
 // Bounds of the session options.
@@ -43,7 +49,7 @@ func (r Request) Check(maxParams int) (Spec, error) {
 		return Spec{}, err
 	}
 	spec := Spec{Plan: plan, StepTimeout: DefaultStepTimeout, RandomizeOrder: r.RandomizeOrder,
-		SampleFPS: DefaultSampleFPS, AuditImages: true}
+		SampleFPS: DefaultSampleFPS, AuditImages: true, DeviceResults: r.DeviceResults}
 	if r.StepTimeoutMS != nil {
 		d := time.Duration(*r.StepTimeoutMS) * time.Millisecond
 		if d < MinStepTimeout || d > MaxStepTimeout {

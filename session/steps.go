@@ -94,7 +94,7 @@ func (st *state) judge(a analysis) {
 		if s.spec.AuditImages {
 			st.keepAuditImage(k, a.frame)
 		}
-		st.send(protocol.StepResult{Type: protocol.TypeStep, Step: st.step + 1, Passed: true, Frame: a.frame.Seq, Result: &r}, true)
+		st.send(protocol.StepResult{Type: protocol.TypeStep, Step: st.step + 1, Passed: true, Frame: a.frame.Seq, Result: st.forDevice(&r)}, true)
 		s.m.metrics.latency.Observe(time.Since(a.frame.At).Seconds())
 		st.passed++
 		st.nextStep(true)
@@ -164,6 +164,16 @@ func (st *state) feedback(fa *inference.FaceAnalysis, l look, p liveness.Paramet
 	return protocol.FeedbackHoldStill, "Hold still."
 }
 
+// forDevice is what the device may see of a step's result: nothing unless
+// the backend asked for device_results (scores and reasons would tell an
+// attacker which check to beat).
+func (st *state) forDevice(r *liveness.ImageResult) *liveness.ImageResult {
+	if st.s.spec.DeviceResults {
+		return r
+	}
+	return nil
+}
+
 // timeout fails the current step with its best attempt, or ends a session
 // whose steps passed but which never showed enough frames for its PAD
 // verdict.
@@ -182,7 +192,7 @@ func (st *state) timeout() {
 	r.Passed = false
 	r.Reasons = append(r.Reasons, fmt.Sprintf("step timed out after %v", s.spec.StepTimeout))
 	st.results[k], st.asked[k] = r, true
-	st.send(protocol.StepResult{Type: protocol.TypeStep, Step: st.step + 1, Passed: false, Result: &r}, true)
+	st.send(protocol.StepResult{Type: protocol.TypeStep, Step: st.step + 1, Passed: false, Result: st.forDevice(&r)}, true)
 	st.nextStep(false)
 }
 
@@ -300,7 +310,11 @@ func (st *state) end(final, reason string, closeCode int) {
 	case store.SessionCancelled:
 		st.send(protocol.Error{Type: protocol.TypeError, Code: protocol.ErrorCancelled, Message: reason}, true)
 	}
-	st.send(protocol.Result{Type: protocol.TypeResult, SessionID: s.id, State: final, Response: &resp}, true)
+	result := protocol.Result{Type: protocol.TypeResult, SessionID: s.id, State: final}
+	if s.spec.DeviceResults {
+		result.Response = &resp
+	}
+	st.send(result, true)
 	st.conn.closeCode = closeCode
 	close(st.conn.events)
 }

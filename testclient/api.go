@@ -70,8 +70,24 @@ func (c *apiClient) postJSON(ctx context.Context, path string, body any) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accesstoken", c.token)
 	req.Header.Set("Content-Type", "application/json")
+	return c.do(req)
+}
+
+// session is GET /liveness-api/sessions/{id}: the full result, as the
+// integrator's backend reads it (the device hears only passed or failed).
+func (c *apiClient) session(ctx context.Context, id string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+"/liveness-api/sessions/"+id, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(req)
+}
+
+// do sends req with the access token and returns the body of a 2xx answer;
+// any other answer is an *apiError.
+func (c *apiClient) do(req *http.Request) ([]byte, error) {
+	req.Header.Set("Accesstoken", c.token)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err

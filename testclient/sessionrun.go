@@ -48,7 +48,7 @@ type unknownMessage []byte
 type sessionOutcome struct {
 	outcome  string           // one of the outcome constants
 	result   *protocol.Result // nil unless the server sent one
-	response json.RawMessage  // the result's response exactly as sent
+	response json.RawMessage  // the result's response as sent, or the backend's GET of the session when the device got none
 	err      error            // why there is no result, or what is wrong with it
 	duration time.Duration    // from the create request to the result (or the end)
 
@@ -87,7 +87,17 @@ func runSession(ctx, interrupt context.Context, plan sessionPlan) sessionOutcome
 	defer l.abort()
 	s := &sessionRun{link: l, plan: plan}
 	err = s.converse(ctx, interrupt)
-	return s.outcome(ctx, start, err)
+	out := s.outcome(ctx, start, err)
+	if out.result != nil && (len(out.response) == 0 || string(out.response) == "null") {
+		// The device was told passed or failed only; the backend's view
+		// has the scores and reasons.
+		if body, err := plan.api.session(ctx, out.result.SessionID); err == nil {
+			out.response = body
+		} else if out.err == nil {
+			out.err = fmt.Errorf("reading the full result: %w", err)
+		}
+	}
+	return out
 }
 
 // sessionRun is one session's live connection and what it has seen.

@@ -106,7 +106,8 @@ export interface StepMessage {
   step: number;
   passed: boolean;
   frame?: number;
-  result: ImageResult;
+  /** Only when the backend created the session with device_results: true (demo mode does). */
+  result?: ImageResult;
 }
 
 export type SessionState = 'passed' | 'failed' | 'expired' | 'cancelled';
@@ -115,8 +116,13 @@ export interface ResultMessage {
   type: 'result';
   session_id: string;
   state: SessionState;
-  /** Exactly the batch endpoint's response. */
-  response: {
+  /**
+   * Exactly the batch endpoint's response, only when the backend created the
+   * session with device_results: true (demo mode does). Otherwise the device
+   * learns passed or failed from state; the backend reads the full result
+   * with GET /liveness-api/sessions/{id}.
+   */
+  response?: {
     status: string;
     status_message: string;
     liveness: 'passed' | 'failed';
