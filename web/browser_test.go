@@ -34,12 +34,17 @@ func TestDemoPageInChromium(t *testing.T) {
 	need("npm playwright-core in web/test", err)
 
 	videos := testkit.Shared(t, "testdata/video")
+	// Played at the 15 fps it was filmed at, not Chromium's 30 fps for .mjpeg.
+	headpose := filepath.Join(t.TempDir(), "live_selfie_headpose_15fps.y4m")
+	if err := writeY4M(filepath.Join(videos, "live_selfie_headpose_480x640_15fps.mjpeg"), headpose, 15); err != nil {
+		t.Fatal(err)
+	}
 	url := testkit.Livenessd(t, "--dev", "--webrtc-allow-loopback")
 	out := filepath.Join(testkit.Root(), "web", "test", "screenshots")
 	cmd := exec.Command("node", "e2e.mjs")
 	cmd.Dir = "test"
 	cmd.Env = append(os.Environ(), "LIVENESS_URL="+url, "OUT_DIR="+out,
-		"CLIP_HEADPOSE="+filepath.Join(videos, "live_selfie_headpose_480x640_15fps.mjpeg"),
+		"CLIP_HEADPOSE="+headpose,
 		"CLIP_PRINT="+filepath.Join(videos, "nuaa_print_0001_640x480_10fps.mjpeg"))
 	output, err := cmd.CombinedOutput()
 	t.Logf("e2e.mjs:\n%s", output)

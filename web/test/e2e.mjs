@@ -15,7 +15,9 @@
 //         POST /demo/sessions; loopback ICE candidates for a browser on the same machine)
 // Run:  LIVENESS_URL=http://127.0.0.1:8080 node web/test/e2e.mjs
 // Env:  LIVENESS_URL   server base URL (default http://127.0.0.1:8080)
-//       CLIP_HEADPOSE  .mjpeg of a live person turning (default ../shared/testdata/video/live_selfie_headpose_480x640_15fps.mjpeg)
+//       CLIP_HEADPOSE  .mjpeg or .y4m of a live person turning (default ../shared/testdata/video/live_selfie_headpose_480x640_15fps.mjpeg;
+//                      browser_test.go passes a .y4m made from it at its own 15 fps, because Chromium plays an
+//                      .mjpeg at 30 fps, twice as fast as filmed, which halves every head turn)
 //       CLIP_PRINT     .mjpeg of a print attack (default ../shared/testdata/video/nuaa_print_0001_640x480_10fps.mjpeg)
 //       OUT_DIR        where screenshots go (default $TMPDIR/livenessd-e2e)
 //       CHROMIUM       browser binary (default /usr/bin/chromium)
