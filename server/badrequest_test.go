@@ -79,6 +79,13 @@ func TestBadRequests(t *testing.T) {
 		{"spoof_detection as string", "POST", liveness, tokenA, "", with(one, "spoof_detection", "yes"), 400, "spoof_detection: must be true or false"},
 		{"images as string", "POST", liveness, tokenA, "", with(one, "images", obama), 400, "images: must be an array of strings"},
 		{"unknown field", "POST", liveness, tokenA, "", with(one, "spoof_detecton", false), 400, `unknown field "spoof_detecton"`},
+		// encoding/json would take these: the last duplicate wins, and keys match any case.
+		{"duplicate key", "POST", liveness, tokenA, "", []byte(`{"trx_id":"x","images":["` + obama + `"],"face_parameters":["front"],"spoof_detection":true,"spoof_detection":false}`),
+			400, `key "spoof_detection" appears twice`},
+		{"key in another case", "POST", liveness, tokenA, "", []byte(`{"trx_id":"x","images":["` + obama + `"],"face_parameters":["front"],"Spoof_Detection":false}`),
+			400, `field names are case-sensitive: "spoof_detection"`},
+		{"duplicate key in a session request", "POST", "/liveness-api/sessions", tokenA, "",
+			[]byte(`{"trx_id":"x","face_parameters":["front"],"device_results":false,"device_results":true}`), 400, `key "device_results" appears twice`},
 		// Fields.
 		{"missing trx_id", "POST", liveness, tokenA, "", with(one, "trx_id", ""), 400, "trx_id: is required"},
 		{"long trx_id", "POST", liveness, tokenA, "", with(one, "trx_id", strings.Repeat("x", 121)), 400, "at most 120"},
