@@ -48,6 +48,13 @@ type Limits struct {
 	MaxImageBytes int   `yaml:"max_image_bytes"` // per image, after base64 decoding
 	MaxBodyBytes  int64 `yaml:"max_body_bytes"`  // whole request body
 	MaxPixels     int   `yaml:"max_pixels"`      // width*height, read from the image header
+	// MaxRequestPixels bounds the pixels of one request's images together,
+	// and MaxPixelsInFlight those being decoded and analysed at once across
+	// every request (a request waits for room, then gets a 503). A decoded
+	// pixel costs 4 bytes, and up to twice that while it is decoded: the
+	// defaults keep batch images under about 1 GB of memory.
+	MaxRequestPixels  int `yaml:"max_request_pixels"`
+	MaxPixelsInFlight int `yaml:"max_pixels_in_flight"`
 }
 
 // Sessions configures interactive liveness sessions.
@@ -55,6 +62,10 @@ type Sessions struct {
 	TTL           time.Duration `yaml:"ttl"`             // from creation to expiry
 	MaxLive       int           `yaml:"max_live"`        // sessions not yet finished
 	MaxFrameBytes int           `yaml:"max_frame_bytes"` // one WebSocket message (one JPEG frame)
+	// MaxFramePixels bounds a camera frame's width*height, read from its
+	// header: a camera needs at most about 1920x1080 (2.1 MP); a 40 MP JPEG
+	// of a few hundred kB sent as frames would cost 160 MB per session.
+	MaxFramePixels int `yaml:"max_frame_pixels"`
 	// PublicURL is the server's address as devices reach it (for example
 	// https://liveness.example.com behind a proxy); ws_url is built from it.
 	// Empty: from the creating request's Host.
@@ -118,8 +129,12 @@ func Default() Config {
 			MaxImageBytes: 10 << 20,
 			MaxBodyBytes:  64 << 20,
 			MaxPixels:     inference.DefaultDecodeLimits.MaxPixels,
+			// Two 40 MP photos per request, four in flight: 640 MB decoded.
+			MaxRequestPixels:  80_000_000,
+			MaxPixelsInFlight: 160_000_000,
 		},
-		Sessions:  Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxFrameBytes: 2 << 20},
+		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxFrameBytes: 2 << 20,
+			MaxFramePixels: 2_500_000},
 		Auth:      Auth{TokenTTL: time.Hour},
 		Inference: defaultInference(),
 	}
@@ -208,6 +223,13 @@ func (c Config) Validate() error {
 	}
 	if l.MaxPixels < 64*64 {
 		errs = append(errs, fmt.Errorf("limits.max_pixels %d: want >= 4096", l.MaxPixels))
+	}
+	if l.MaxRequestPixels < l.MaxPixels || l.MaxPixelsInFlight < l.MaxRequestPixels {
+		errs = append(errs, fmt.Errorf("limits: want max_pixels %d <= max_request_pixels %d <= max_pixels_in_flight %d",
+			l.MaxPixels, l.MaxRequestPixels, l.MaxPixelsInFlight))
+	}
+	if c.Sessions.MaxFramePixels < 64*64 || c.Sessions.MaxFramePixels > l.MaxPixels {
+		errs = append(errs, fmt.Errorf("sessions.max_frame_pixels %d: want 4096..max_pixels", c.Sessions.MaxFramePixels))
 	}
 	if c.Sessions.TTL < 10*time.Second || c.Sessions.TTL > 30*time.Minute {
 		errs = append(errs, fmt.Errorf("sessions.ttl %v: want 10s..30m", c.Sessions.TTL))

@@ -29,23 +29,32 @@ type DecodeLimits struct {
 // and at least 32x32 pixels.
 var DefaultDecodeLimits = DecodeLimits{MaxPixels: 40_000_000, MinSide: 32}
 
+// Size reads a JPEG's or PNG's dimensions from its header alone and checks
+// them against lim; it returns the pixel count, what decoding will cost.
+func Size(data []byte, lim DecodeLimits) (int, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return 0, ErrNotImage
+		}
+		return 0, fmt.Errorf("%w: header: %v", ErrImageCorrupt, err)
+	}
+	if format != "jpeg" && format != "png" {
+		return 0, ErrNotImage
+	}
+	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide || cfg.Width*cfg.Height > lim.MaxPixels {
+		return 0, fmt.Errorf("%w: %dx%d (allowed: sides >= %d, at most %d pixels)",
+			ErrImageSize, cfg.Width, cfg.Height, lim.MinSide, lim.MaxPixels)
+	}
+	return cfg.Width * cfg.Height, nil
+}
+
 // Decode reads a JPEG or PNG, applies its EXIF orientation (phones store
 // portrait photos sideways with an orientation tag, and the face models need
 // the face upright), and returns it as NRGBA, the layout the samplers read.
 func Decode(data []byte, lim DecodeLimits) (*image.NRGBA, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, ErrNotImage
-		}
-		return nil, fmt.Errorf("%w: header: %v", ErrImageCorrupt, err)
-	}
-	if format != "jpeg" && format != "png" {
-		return nil, ErrNotImage
-	}
-	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide || cfg.Width*cfg.Height > lim.MaxPixels {
-		return nil, fmt.Errorf("%w: %dx%d (allowed: sides >= %d, at most %d pixels)",
-			ErrImageSize, cfg.Width, cfg.Height, lim.MinSide, lim.MaxPixels)
+	if _, err := Size(data, lim); err != nil {
+		return nil, err
 	}
 	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {

@@ -4,23 +4,20 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"image"
 	"strings"
-
-	"github.com/livenessd/livenessd/inference"
 )
 
-// Sentinel errors of DecodeImage, beside inference's ErrNotImage,
-// ErrImageSize and ErrImageCorrupt which it passes through.
+// Sentinel errors of ImageBytes (decoding the bytes adds inference's
+// ErrNotImage, ErrImageSize and ErrImageCorrupt).
 var (
 	ErrBase64        = errors.New("not valid base64")
 	ErrImageTooLarge = errors.New("image too large")
 )
 
-// DecodeImage turns one of the contract's base64 images (optionally with a
-// "data:image/...;base64," prefix) into pixels. The encoded length is checked
-// against maxBytes before anything is decoded.
-func DecodeImage(s string, maxBytes int, lim inference.DecodeLimits) (*image.NRGBA, error) {
+// ImageBytes decodes one of the contract's base64 images (optionally with a
+// "data:image/...;base64," prefix) to the file's bytes, checking the encoded
+// length against maxBytes first.
+func ImageBytes(s string, maxBytes int) ([]byte, error) {
 	if strings.HasPrefix(s, "data:") {
 		comma := strings.IndexByte(s, ',')
 		if comma < 0 || !strings.HasSuffix(s[:comma], ";base64") {
@@ -45,5 +42,5 @@ func DecodeImage(s string, maxBytes int, lim inference.DecodeLimits) (*image.NRG
 	if len(data) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes; at most %d allowed", ErrImageTooLarge, len(data), maxBytes)
 	}
-	return inference.Decode(data, lim)
+	return data, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,7 +132,7 @@ func TestCheckDefaults(t *testing.T) {
 	}
 }
 
-func TestDecodeImageEncodings(t *testing.T) {
+func TestImageBytesEncodings(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(testkit.Shared(t, "testdata/samples"), "fr_obama_obama.jpg"))
 	if err != nil {
 		t.Fatal(err)
@@ -142,15 +143,19 @@ func TestDecodeImageEncodings(t *testing.T) {
 		"data URL":   "data:image/jpeg;base64," + std,
 		"no padding": base64.RawStdEncoding.EncodeToString(data),
 	} {
-		img, err := DecodeImage(s, len(data), inference.DefaultDecodeLimits)
+		raw, err := ImageBytes(s, len(data))
+		var img image.Image
+		if err == nil {
+			img, err = inference.Decode(raw, inference.DefaultDecodeLimits)
+		}
 		if err != nil || img.Bounds().Dx() < 100 {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := DecodeImage(std, len(data)-1, inference.DefaultDecodeLimits); !errors.Is(err, ErrImageTooLarge) {
+	if _, err := ImageBytes(std, len(data)-1); !errors.Is(err, ErrImageTooLarge) {
 		t.Errorf("one byte over: %v", err)
 	}
-	if _, err := DecodeImage("", 100, inference.DefaultDecodeLimits); !errors.Is(err, ErrBase64) {
+	if _, err := ImageBytes("", 100); !errors.Is(err, ErrBase64) {
 		t.Errorf("empty: %v", err)
 	}
 }

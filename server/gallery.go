@@ -62,10 +62,12 @@ func (s *Server) readGallery(w http.ResponseWriter, r *http.Request, n needs) (g
 
 // analyzeOne decodes and analyses a single base64 image.
 func (s *Server) analyzeOne(ctx context.Context, b64 string) (*inference.FaceAnalysis, []byte, error) {
-	img, err := liveness.DecodeImage(b64, s.cfg.Limits.MaxImageBytes, s.decode)
+	imgs, release, err := s.decodeImages(ctx, []string{b64}, func(int) string { return "image" })
 	if err != nil {
-		return nil, nil, fmt.Errorf("image: %w", err)
+		return nil, nil, err
 	}
+	defer release()
+	img := imgs[0]
 	fa, err := s.engine.Analyze(ctx, img)
 	if err != nil {
 		return nil, nil, err

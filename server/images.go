@@ -4,38 +4,89 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
+	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
 )
 
-// decodeImages decodes a batch's base64 images in parallel (a 12-megapixel
-// JPEG takes ~100 ms of one core) and reports the first bad one by index.
-func (s *Server) decodeImages(ctx context.Context, encoded []string) ([]*image.NRGBA, error) {
-	imgs := make([]*image.NRGBA, len(encoded))
-	errs := make([]error, len(encoded))
+// errPixelsBusy is a 503: the images in flight across all requests fill
+// limits.max_pixels_in_flight, and this request's did not fit in time.
+var errPixelsBusy = errStatus(http.StatusServiceUnavailable, "the server is busy decoding other images; retry shortly")
+
+// decodeImages decodes base64 images in parallel (a 12-megapixel JPEG takes
+// ~100 ms of one core) and reports the first bad one by field(i), the name
+// the request gave it ("images[2]", "image").
+// Memory is bounded before a pixel is decoded: every header is read first,
+// the request's pixels must fit limits.max_request_pixels, and they take
+// their share of limits.max_pixels_in_flight until release is called (after
+// the analysis, which still holds the images).
+func (s *Server) decodeImages(ctx context.Context, encoded []string, field func(i int) string) (imgs []*image.NRGBA, release func(), err error) {
+	files := make([][]byte, len(encoded))
+	total := 0
+	for i, b64 := range encoded {
+		data, err := liveness.ImageBytes(b64, s.cfg.Limits.MaxImageBytes)
+		var n int
+		if err == nil {
+			n, err = inference.Size(data, s.decode)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", field(i), err)
+		}
+		files[i], total = data, total+n
+	}
+	if total > s.cfg.Limits.MaxRequestPixels {
+		return nil, nil, errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf(
+			"the images hold %d pixels together; at most %d per request (send fewer or smaller images)", total, s.cfg.Limits.MaxRequestPixels))
+	}
+	release, err = s.reservePixels(ctx, total)
+	if err != nil {
+		return nil, nil, err
+	}
+	imgs = make([]*image.NRGBA, len(files))
+	errs := make([]error, len(files))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, b64 := range encoded {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return nil, ctx.Err()
-		}
+	for i, data := range files {
+		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			imgs[i], errs[i] = liveness.DecodeImage(b64, s.cfg.Limits.MaxImageBytes, s.decode)
+			imgs[i], errs[i] = inference.Decode(data, s.decode)
 		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("images[%d]: %w", i, err)
+			release()
+			return nil, nil, fmt.Errorf("%s: %w", field(i), err)
 		}
 	}
-	return imgs, nil
+	return imgs, release, nil
+}
+
+// pixelWait is how long a request waits for room in the pixel budget before
+// a 503: long enough for a batch ahead of it to finish (a 40 MP photo
+// decodes and is judged in about a second here), short enough that an
+// overloaded server answers quickly.
+const pixelWait = 2 * time.Second
+
+// reservePixels takes n pixels of the in-flight budget, waiting up to
+// pixelWait while other requests hold it: then errPixelsBusy, or ctx's own
+// error when the request itself ended first.
+func (s *Server) reservePixels(ctx context.Context, n int) (func(), error) {
+	wait, cancel := context.WithTimeout(ctx, pixelWait)
+	defer cancel()
+	if err := s.pixels.Acquire(wait, int64(n)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, errPixelsBusy
+	}
+	var once sync.Once
+	return func() { once.Do(func() { s.pixels.Release(int64(n)) }) }, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/livenessd/livenessd/liveness"
@@ -28,11 +29,12 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	imgs, err := s.decodeImages(r.Context(), req.Images)
+	imgs, release, err := s.decodeImages(r.Context(), req.Images, func(i int) string { return fmt.Sprintf("images[%d]", i) })
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	defer release()
 	fas, err := s.engine.AnalyzeBatch(r.Context(), imgs)
 	if err != nil {
 		writeError(w, r, err)

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/livenessd/livenessd/auth"
 	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
@@ -42,6 +44,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	decode   inference.DecodeLimits
+	pixels   *semaphore.Weighted // decoded pixels in flight, limits.max_pixels_in_flight
 	sessions *session.Manager
 	rtc      *rtc.Receiver
 	sockets  sync.WaitGroup // session WebSockets: hijacked, so http.Server does not track them
@@ -63,7 +66,9 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 		decode:  inference.DecodeLimits{MaxPixels: cfg.Limits.MaxPixels, MinSide: inference.DefaultDecodeLimits.MinSide},
 	}
 	var err error
-	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive, Decode: s.decode},
+	s.pixels = semaphore.NewWeighted(int64(cfg.Limits.MaxPixelsInFlight))
+	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
+	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive, Decode: frames},
 		engine, s.judge, st, log, session.WithAnalysisObserver(s.metrics.observeAnalysis))
 	if err != nil {
 		return nil, err
