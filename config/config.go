@@ -129,9 +129,9 @@ func Default() Config {
 			MaxImageBytes: 10 << 20,
 			MaxBodyBytes:  64 << 20,
 			MaxPixels:     inference.DefaultDecodeLimits.MaxPixels,
-			// Two 40 MP photos per request, four in flight: 640 MB decoded.
+			// Two 40 MP photos per request, three in flight: 480 MB decoded.
 			MaxRequestPixels:  80_000_000,
-			MaxPixelsInFlight: 160_000_000,
+			MaxPixelsInFlight: 120_000_000,
 		},
 		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxFrameBytes: 2 << 20,
 			MaxFramePixels: 2_500_000},

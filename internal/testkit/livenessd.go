@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,4 +138,23 @@ func (s *Server) Kill(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.cmd.Wait() // "signal: killed"
+}
+
+// PeakRSS is the server process's peak resident memory so far (VmHWM), in
+// bytes.
+func (s *Server) PeakRSS(t *testing.T) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
 }
