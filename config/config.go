@@ -59,9 +59,12 @@ type Limits struct {
 
 // Sessions configures interactive liveness sessions.
 type Sessions struct {
-	TTL           time.Duration `yaml:"ttl"`             // from creation to expiry
-	MaxLive       int           `yaml:"max_live"`        // sessions not yet finished
-	MaxFrameBytes int           `yaml:"max_frame_bytes"` // one WebSocket message (one JPEG frame)
+	TTL     time.Duration `yaml:"ttl"`      // from creation to expiry
+	MaxLive int           `yaml:"max_live"` // sessions not yet finished
+	// MaxLivePerClient bounds one client's share of max_live, so that one
+	// client cannot lock the others out (429 with Retry-After).
+	MaxLivePerClient int `yaml:"max_live_per_client"`
+	MaxFrameBytes    int `yaml:"max_frame_bytes"` // one WebSocket message (one JPEG frame)
 	// MaxFramePixels bounds a camera frame's width*height, read from its
 	// header: a camera needs at most about 1920x1080 (2.1 MP); a 40 MP JPEG
 	// of a few hundred kB sent as frames would cost 160 MB per session.
@@ -133,7 +136,7 @@ func Default() Config {
 			MaxRequestPixels:  80_000_000,
 			MaxPixelsInFlight: 120_000_000,
 		},
-		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxFrameBytes: 2 << 20,
+		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxLivePerClient: 64, MaxFrameBytes: 2 << 20,
 			MaxFramePixels: 2_500_000},
 		Auth:      Auth{TokenTTL: time.Hour},
 		Inference: defaultInference(),
@@ -227,6 +230,9 @@ func (c Config) Validate() error {
 	if l.MaxRequestPixels < l.MaxPixels || l.MaxPixelsInFlight < l.MaxRequestPixels {
 		errs = append(errs, fmt.Errorf("limits: want max_pixels %d <= max_request_pixels %d <= max_pixels_in_flight %d",
 			l.MaxPixels, l.MaxRequestPixels, l.MaxPixelsInFlight))
+	}
+	if c.Sessions.MaxLivePerClient < 1 || c.Sessions.MaxLivePerClient > c.Sessions.MaxLive {
+		errs = append(errs, fmt.Errorf("sessions.max_live_per_client %d: want 1..max_live", c.Sessions.MaxLivePerClient))
 	}
 	if c.Sessions.MaxFramePixels < 64*64 || c.Sessions.MaxFramePixels > l.MaxPixels {
 		errs = append(errs, fmt.Errorf("sessions.max_frame_pixels %d: want 4096..max_pixels", c.Sessions.MaxFramePixels))

@@ -59,6 +59,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, session.ErrBadToken):
 		return http.StatusUnauthorized
+	case errors.Is(err, session.ErrClientLimit):
+		return http.StatusTooManyRequests
 	case errors.Is(err, session.ErrConnected):
 		return http.StatusConflict
 	case errors.Is(err, session.ErrFinished):

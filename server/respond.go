@@ -2,10 +2,14 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
+
+	"github.com/livenessd/livenessd/session"
 )
 
 // errorBody is every error response: the spec's status fields, and the trx_id
@@ -30,7 +34,11 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 // writeError answers err with the status statusOf picks.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	if status == http.StatusServiceUnavailable {
+	var limited *session.ClientLimitError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}
 	if status >= 500 {

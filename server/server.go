@@ -68,7 +68,8 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 	var err error
 	s.pixels = semaphore.NewWeighted(int64(cfg.Limits.MaxPixelsInFlight))
 	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
-	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive, Decode: frames},
+	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive,
+		MaxLivePerClient: cfg.Sessions.MaxLivePerClient, Decode: frames},
 		engine, s.judge, st, log, session.WithAnalysisObserver(s.metrics.observeAnalysis))
 	if err != nil {
 		return nil, err

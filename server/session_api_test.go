@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"image/jpeg"
 	"io"
 	"net/http"
@@ -116,4 +118,30 @@ func TestSessionsOutliveARestart(t *testing.T) {
 	if _, st := second.call(t, "GET", "/liveness-api/sessions/"+open.SessionID, tokenA, nil); st["state"] != "cancelled" {
 		t.Errorf("unfinished session after restart: %v", st)
 	}
+}
+
+// TestSessionsPerClientLimit: a client at sessions.max_live_per_client gets
+// 429 with Retry-After (until its first session expires), and another
+// client can still create sessions.
+func TestSessionsPerClientLimit(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Sessions.MaxLivePerClient = 2
+	ts := startServer(t, cfg)
+	for range 2 {
+		ts.createSession(t, tokenA, sessionBody("mine", "front"))
+	}
+	body, _ := json.Marshal(sessionBody("one-too-many", "front"))
+	req, _ := http.NewRequest("POST", ts.url+"/liveness-api/sessions", bytes.NewReader(body))
+	req.Header.Set("Accesstoken", tokenA)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != 429 || retry < 1 || retry > int(cfg.Sessions.TTL.Seconds()) {
+		t.Errorf("third session: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	ts.createSession(t, tokenB, sessionBody("theirs", "front"))
 }

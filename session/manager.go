@@ -35,7 +35,10 @@ var (
 	ErrConnected = errors.New("the session already has a live connection")
 	ErrFinished  = errors.New("the session has finished")
 	ErrTooMany   = errors.New("too many live sessions; retry shortly")
-	ErrClosed    = errors.New("the session engine is shutting down")
+	// ErrClientLimit is wrapped by a *ClientLimitError: one client holds its
+	// share of live sessions, so that it cannot lock the others out.
+	ErrClientLimit = errors.New("this client has too many live sessions")
+	ErrClosed      = errors.New("the session engine is shutting down")
 )
 
 // Analyzer is what sessions need of the inference engine.
@@ -45,9 +48,11 @@ type Analyzer interface {
 
 // Config sizes the engine.
 type Config struct {
-	TTL     time.Duration          // from creation to expiry
-	MaxLive int                    // sessions not yet finished
-	Decode  inference.DecodeLimits // what a frame may be, as for batch images
+	TTL     time.Duration // from creation to expiry
+	MaxLive int           // sessions not yet finished
+	// MaxLivePerClient bounds one client's share of MaxLive.
+	MaxLivePerClient int
+	Decode           inference.DecodeLimits // what a frame may be, as for batch images
 }
 
 // Option adjusts a Manager.
@@ -165,6 +170,9 @@ func (m *Manager) Create(ctx context.Context, clientID string, spec Spec, enroll
 	if len(m.live) >= m.cfg.MaxLive {
 		return Created{}, ErrTooMany
 	}
+	if err := m.clientLimit(clientID, now); err != nil {
+		return Created{}, err
+	}
 	err = m.store.CreateSession(ctx, store.Session{ID: id, ClientID: clientID, TrxID: spec.TrxID, TokenHash: hash[:],
 		State: store.SessionCreated, Request: reqJSON, CreatedAt: now, ExpiresAt: s.expiresAt})
 	if err != nil {
@@ -186,6 +194,37 @@ func (m *Manager) Create(ctx context.Context, clientID string, spec Spec, enroll
 		asked[i] = spec.Parameters[k]
 	}
 	return Created{ID: id, Token: token, ExpiresAt: s.expiresAt, Order: asked}, nil
+}
+
+// ClientLimitError says a client holds MaxLivePerClient live sessions, and
+// when the first of them expires at the latest.
+type ClientLimitError struct {
+	Live       int
+	RetryAfter time.Duration
+}
+
+func (e *ClientLimitError) Error() string {
+	return fmt.Sprintf("%v: %d not finished; finish or cancel one, or retry in %v", ErrClientLimit, e.Live, e.RetryAfter.Round(time.Second))
+}
+
+func (e *ClientLimitError) Unwrap() error { return ErrClientLimit }
+
+// clientLimit refuses a new session for a client at its limit; m.mu is held.
+func (m *Manager) clientLimit(clientID string, now time.Time) error {
+	n, first := 0, time.Time{}
+	for _, s := range m.live {
+		if s.clientID != clientID {
+			continue
+		}
+		n++
+		if first.IsZero() || s.expiresAt.Before(first) {
+			first = s.expiresAt
+		}
+	}
+	if n < m.cfg.MaxLivePerClient {
+		return nil
+	}
+	return &ClientLimitError{Live: n, RetryAfter: max(first.Sub(now), time.Second)}
 }
 
 // Attach connects a transport to a session, checking its token. A session
