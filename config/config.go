@@ -55,6 +55,9 @@ type Limits struct {
 	// defaults keep batch images under about 1 GB of memory.
 	MaxRequestPixels  int `yaml:"max_request_pixels"`
 	MaxPixelsInFlight int `yaml:"max_pixels_in_flight"`
+	// MaxConnections bounds open client connections; one more is answered
+	// 503 at once and closed (idle keep-alive connections close after 30 s).
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Sessions configures interactive liveness sessions.
@@ -135,6 +138,7 @@ func Default() Config {
 			// Two 40 MP photos per request, three in flight: 480 MB decoded.
 			MaxRequestPixels:  80_000_000,
 			MaxPixelsInFlight: 120_000_000,
+			MaxConnections:    4096,
 		},
 		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxLivePerClient: 64, MaxFrameBytes: 2 << 20,
 			MaxFramePixels: 2_500_000},
@@ -226,6 +230,9 @@ func (c Config) Validate() error {
 	}
 	if l.MaxPixels < 64*64 {
 		errs = append(errs, fmt.Errorf("limits.max_pixels %d: want >= 4096", l.MaxPixels))
+	}
+	if l.MaxConnections < 16 {
+		errs = append(errs, fmt.Errorf("limits.max_connections %d: want >= 16", l.MaxConnections))
 	}
 	if l.MaxRequestPixels < l.MaxPixels || l.MaxPixelsInFlight < l.MaxRequestPixels {
 		errs = append(errs, fmt.Errorf("limits: want max_pixels %d <= max_request_pixels %d <= max_pixels_in_flight %d",

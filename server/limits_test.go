@@ -3,7 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/jpeg"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +86,79 @@ func TestKeepPhotos(t *testing.T) {
 			if _, err := jpeg.Decode(bytes.NewReader(face.Photo)); err != nil {
 				t.Errorf("keep_photos true: stored photo is not a JPEG: %v", err)
 			}
+		}
+	}
+}
+
+// TestConnectionLimit: connections past limits.max_connections are answered
+// 503 at once and closed, and a slot frees when a connection closes.
+func TestConnectionLimit(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Limits.MaxConnections = 16
+	ts := startServer(t, cfg)
+	addr := strings.TrimPrefix(ts.url, "http://")
+	var idle []net.Conn
+	for range 16 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server accept them
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	defer client.CloseIdleConnections()
+	start := time.Now()
+	resp, err := client.Get(ts.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || time.Since(start) > 2*time.Second {
+		t.Errorf("17th connection: %d after %v, want a quick 503", resp.StatusCode, time.Since(start))
+	}
+	idle[0].Close()
+	time.Sleep(100 * time.Millisecond)
+	if resp, err := client.Get(ts.url + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("after one closed: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	for _, c := range idle[1:] {
+		c.Close()
+	}
+}
+
+// TestTrickledBodyEndsAtTheRequestTimeout: a body sent a byte a second is cut
+// off at request_timeout, not held for minutes.
+func TestTrickledBodyEndsAtTheRequestTimeout(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.RequestTimeout = time.Second
+	ts := startServer(t, cfg)
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /liveness-api/verify-face-liveness HTTP/1.1\r\nHost: x\r\nAccesstoken: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", tokenA)
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(io.Discard, c) // until the server answers and closes, or gives up on the body
+	}()
+	for {
+		select {
+		case <-done:
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("connection held %v", d)
+			}
+			return
+		case <-time.After(time.Second):
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("a trickled body held the connection 10 s with request_timeout 1 s")
+			}
+			c.Write([]byte(" "))
 		}
 	}
 }

@@ -50,6 +50,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), infoKey{}, ri), s.cfg.RequestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
+		if r.Body != http.NoBody && r.Method != http.MethodGet {
+			// A body trickled in byte by byte must not hold the connection
+			// past the request's own deadline. (GET carries no body, and a
+			// WebSocket upgrade is a GET whose connection lives on.)
+			http.NewResponseController(w).SetReadDeadline(start.Add(s.cfg.RequestTimeout))
+		}
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		defer func() {
 			if p := recover(); p != nil {

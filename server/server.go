@@ -93,14 +93,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		// Bodies of 16 phone photos need time on slow uplinks; the
-		// per-request deadline (request_timeout) bounds the work after that.
-		ReadTimeout: 2 * time.Minute,
-		IdleTimeout: 2 * time.Minute,
+		// A request's body must arrive within request_timeout (set per
+		// request in observe); an idle keep-alive connection is closed after
+		// idleTimeout, so that thousands of idle clients cannot pile up.
+		IdleTimeout: idleTimeout,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
+	ln = newConnLimit(ln, s.cfg.Limits.MaxConnections, s.log)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 	select {

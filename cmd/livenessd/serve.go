@@ -117,6 +117,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	log := newLogger(cfg, stderr)
+	raiseFileLimit(log, cfg.Limits.MaxConnections)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, cfg, log, stdout); err != nil {
@@ -221,4 +222,21 @@ func trimNewline(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// raiseFileLimit lifts the soft limit on open files to the hard one: the
+// default soft limit (often 1024) is below limits.max_connections, and a
+// server out of descriptors cannot even answer /healthz.
+func raiseFileLimit(log *slog.Logger, want int) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= lim.Max {
+		return
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		log.Warn("could not raise the open-file limit", "err", err)
+	}
+	if lim.Cur < uint64(want)+64 {
+		log.Warn("the open-file limit is below limits.max_connections", "limit", lim.Cur, "max_connections", want)
+	}
 }
