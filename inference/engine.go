@@ -204,3 +204,6 @@ func (e *Engine) Thresholds() Thresholds { return e.cfg.Thresholds }
 
 // QueueDepth is the number of images waiting for a worker.
 func (e *Engine) QueueDepth() int { return len(e.jobs) }
+
+// QueueFree is the number of images the queue can take now.
+func (e *Engine) QueueFree() int { return cap(e.jobs) - len(e.jobs) }

@@ -31,6 +31,7 @@ type Analyzer interface {
 	Analyze(ctx context.Context, img *image.NRGBA) (*inference.FaceAnalysis, error)
 	AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*inference.FaceAnalysis, error)
 	QueueDepth() int
+	QueueFree() int
 	Thresholds() inference.Thresholds
 }
 
