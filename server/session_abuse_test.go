@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -258,4 +259,41 @@ func waitState(t *testing.T, ts *testServer, id, state, reason string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestBadHandshakeLeavesTheSessionUsable: upgrades missing headers or
+// speaking another WebSocket version are answered in JSON before they take
+// the session's one connection; a correct upgrade then still works.
+func TestBadHandshakeLeavesTheSessionUsable(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	c := ts.createSession(t, tokenA, sessionBody("handshake", "front"))
+	url := strings.Replace(c.WSURL, "ws://", "http://", 1) + "?session_token=" + c.SessionToken
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+		message string
+	}{
+		{"version 8", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "8",
+			"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, 426, "speaks 13"},
+		{"no key", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}, 400, "Sec-WebSocket-Key"},
+		{"no Connection", map[string]string{"Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+			"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, 400, "Connection header"},
+	} {
+		req, _ := http.NewRequest("GET", url, nil)
+		for k, v := range tc.headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(fmt.Sprint(body["status_message"]), tc.message) {
+			t.Errorf("%s: %d %v, want %d and %q in JSON", tc.name, resp.StatusCode, body, tc.status, tc.message)
+		}
+	}
+	dial(t, c) // the session still takes its connection
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -22,6 +24,39 @@ const (
 	maxBadFrames = 10 // consecutive non-JPEG binary messages before the connection is closed
 )
 
+// checkHandshake checks what websocket.Accept checks (RFC 6455 4.2.1), so
+// that a broken handshake is answered in the API's JSON and leaves the
+// session untouched.
+func checkHandshake(w http.ResponseWriter, r *http.Request) error {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		return errStatus(http.StatusUpgradeRequired, "this URL takes a WebSocket connection (Upgrade: websocket)")
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") {
+		return errStatus(http.StatusBadRequest, "WebSocket handshake: Connection header must include upgrade")
+	}
+	if v := r.Header.Get("Sec-WebSocket-Version"); v != "13" {
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		return errStatus(http.StatusUpgradeRequired, fmt.Sprintf("WebSocket handshake: Sec-WebSocket-Version %q; this server speaks 13", v))
+	}
+	if key, err := base64.StdEncoding.DecodeString(r.Header.Get("Sec-WebSocket-Key")); err != nil || len(key) != 16 {
+		return errStatus(http.StatusBadRequest, "WebSocket handshake: Sec-WebSocket-Key must be 16 bytes in base64")
+	}
+	return nil
+}
+
+// headerHasToken reports whether a comma-separated header holds token.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // sessionSocket is GET /liveness-api/sessions/{id}/ws, the WebSocket
 // transport of a session. The device authenticates with the session token
 // (query session_token, or Authorization: Bearer): the client's access token
@@ -32,10 +67,10 @@ func (s *Server) sessionSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errStatus(http.StatusUnauthorized, "session token missing: add ?session_token= to the URL"))
 		return
 	}
-	// Refuse a plain request before it takes the session's one connection.
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		w.Header().Set("Upgrade", "websocket")
-		writeError(w, r, errStatus(http.StatusUpgradeRequired, "this URL takes a WebSocket connection (Upgrade: websocket)"))
+	// Refuse a bad handshake before it takes the session's one connection:
+	// the WebSocket library would refuse it after, in plain text.
+	if err := checkHandshake(w, r); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	conn, err := s.sessions.Attach(r.Context(), chi.URLParam(r, "id"), token)
