@@ -114,7 +114,19 @@ func CheckOffer(offer string) error {
 		return fmt.Errorf("%w: not SDP: %v", ErrBadOffer, err)
 	}
 	var video, vp8, data bool
+	// ICE credentials and the DTLS fingerprint may sit at session level or
+	// in each media section; pion refuses the offer without them, but only
+	// after the session's one connection would have been taken.
+	has := map[string]bool{}
+	for _, a := range sd.Attributes {
+		has[a.Key] = true
+	}
 	for _, md := range sd.MediaDescriptions {
+		for _, a := range md.Attributes {
+			if a.Key == "ice-ufrag" || a.Key == "ice-pwd" || a.Key == "fingerprint" {
+				has[a.Key] = true
+			}
+		}
 		switch md.MediaName.Media {
 		case "video":
 			if md.MediaName.Port.Value == 0 {
@@ -137,6 +149,11 @@ func CheckOffer(offer string) error {
 		return fmt.Errorf("%w: the video stream does not offer VP8", ErrBadOffer)
 	case !data:
 		return fmt.Errorf("%w: no data channel: create the %q data channel before createOffer", ErrBadOffer, Channel)
+	}
+	for _, key := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
+		if !has[key] {
+			return fmt.Errorf("%w: no a=%s line: send the offer exactly as createOffer made it", ErrBadOffer, key)
+		}
 	}
 	return nil
 }
