@@ -56,11 +56,15 @@ run: models ## fetch, build and serve the API and demo page on http://127.0.0.1:
 	echo "Try:         curl -s -H 'Accesstoken: '\$$(cat $(DATA_DIR)/demo-token) http://$(ADDR)/face-api/facegallery/my-facegalleries"; \
 	exec $(BIN) serve --dev --addr $(ADDR) --data-dir $(DATA_DIR) --log-format text
 
-# The inference package runs verbosely so its accuracy tables (real models on
-# ../shared/testdata) are printed; pipefail keeps a failing test fatal.
+# The inference and evaluate packages run verbosely so their accuracy tables
+# (real models on ../shared/testdata) are printed; pipefail keeps a failing
+# test fatal. The browser test runs alone, last: it plays clips in real time
+# with the demo page's own 8 s step timeout, which the session suites running
+# beside it on two cores could push past.
 test: test-deps models vet fmt-check ## fetch, vet, check formatting, run every test (prints the accuracy tables)
-	LIVENESS_BROWSER_TESTS=1 $(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/inference$$')
-	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ | grep -vE '^=== (RUN|PAUSE|CONT)'
+	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vE '/(inference|evaluate|web)$$')
+	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ ./evaluate/ | grep -vE '^=== (RUN|PAUSE|CONT)'
+	LIVENESS_BROWSER_TESTS=1 $(GO) test -count=1 -timeout 15m ./web/
 
 bench: models ## fetch, then benchmark inference, REST, VP8 decoding, WebRTC streams and concurrent sessions
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
