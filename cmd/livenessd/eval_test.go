@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,15 +45,7 @@ func TestEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--json: exit %d\n%s", code, stderr)
 	}
-	var lines []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("not JSON: %q", sc.Text())
-		}
-		lines = append(lines, m)
-	}
+	lines := jsonLines(t, stdout)
 	if len(lines) != 22 {
 		t.Fatalf("%d lines, want 22 (1 + 1 + 80/4)", len(lines))
 	}

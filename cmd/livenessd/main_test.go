@@ -34,6 +34,22 @@ func sample(t *testing.T, name string) string {
 	return filepath.Join(testkit.Shared(t, "testdata/samples"), name)
 }
 
+// jsonLines parses output of one JSON object per line.
+func jsonLines(t *testing.T, stdout string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", len(lines)+1, err, sc.Text())
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
 func TestUsageErrorsExitTwo(t *testing.T) {
 	cliEnv(t)
 	one := sample(t, "fr_obama_obama.jpg")
@@ -84,15 +100,7 @@ func TestAnalyze(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
 	}
-	var lines []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d is not JSON: %v\n%s", len(lines)+1, err, sc.Text())
-		}
-		lines = append(lines, m)
-	}
+	lines := jsonLines(t, stdout)
 	if len(lines) != len(files) {
 		t.Fatalf("%d lines for %d files:\n%s", len(lines), len(files), stdout)
 	}
