@@ -37,6 +37,10 @@ type Face struct {
 	MaskScore                         float64    // probability a face mask is worn (0 when the mask model saw no face in the crop)
 	PAD                               []PADScore // each configured PAD model's attack probability, in inference.pad.models order
 	Embedding                         []float32  // 128-d, L2-normalised
+	// Mesh is Face Mesh's 468 landmarks in image pixels, for the checks
+	// that compare frames (a flat picture moves all of them by one
+	// homography).
+	Mesh []Point
 }
 
 // Box is an axis-aligned rectangle in image pixels.

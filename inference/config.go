@@ -73,6 +73,16 @@ type Thresholds struct {
 	// Iris model misread a narrow-eyed person's open eyes as closed for
 	// 0.3 s (live_selfie_headpose, 16.3 s); 3 frames are 0.6 s at 5 frames/s.
 	EyesClosedFrames int `yaml:"eyes_closed_frames"`
+
+	// FlatCheck turns on the flat-picture check (README "Flat pictures"):
+	// pairs of frames whose landmarks moved by at least FlatMinChange
+	// inter-ocular distances beyond a similarity transform are compared,
+	// and the subject is flat when at least FlatMinPairs such pairs have a
+	// median parallax ratio under FlatRatio.
+	FlatCheck     bool    `yaml:"flat_check"`
+	FlatRatio     float64 `yaml:"flat_ratio"`
+	FlatMinChange float64 `yaml:"flat_min_change"`
+	FlatMinPairs  int     `yaml:"flat_min_pairs"`
 }
 
 // DefaultThresholds are the starting points measured on ../shared/testdata
@@ -97,6 +107,10 @@ func DefaultThresholds() Thresholds {
 		Similarity:       0.42,
 		HoldFrames:       2,
 		EyesClosedFrames: 3,
+		FlatCheck:        true,
+		FlatRatio:        0.55,
+		FlatMinChange:    0.03,
+		FlatMinPairs:     5,
 	}
 }
 
@@ -144,6 +158,10 @@ func (c Config) Validate() error {
 	}
 	if t.Similarity <= -1 || t.Similarity >= 1 {
 		errs = append(errs, fmt.Errorf("thresholds.similarity %v: want -1 < x < 1", t.Similarity))
+	}
+	if t.FlatRatio <= 0 || t.FlatRatio >= 1 || t.FlatMinChange <= 0 || t.FlatMinPairs < 1 {
+		errs = append(errs, fmt.Errorf("thresholds.flat_ratio %v (want 0 < x < 1), flat_min_change %v (want > 0), flat_min_pairs %d (want >= 1)",
+			t.FlatRatio, t.FlatMinChange, t.FlatMinPairs))
 	}
 	if t.HoldFrames < 1 || t.HoldFrames > 30 || t.EyesClosedFrames < 1 || t.EyesClosedFrames > 30 {
 		errs = append(errs, fmt.Errorf("thresholds.hold_frames %d, eyes_closed_frames %d: want 1..30", t.HoldFrames, t.EyesClosedFrames))

@@ -154,7 +154,11 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
 
-	f.Box, f.Keypoints = back(f.Box, f.Keypoints)
+	f.Mesh = make([]Point, meshPoints)
+	for i, q := range pts {
+		f.Mesh[i] = Point{q.X, q.Y}
+	}
+	f.Box, f.Keypoints = back(f.Box, f.Keypoints, f.Mesh)
 	res.Face = f
 	t.Total = time.Since(start)
 	return res, nil
@@ -254,18 +258,22 @@ func largest(dets []detection) detection {
 }
 
 // shrink returns the image the models work on (the original when it is small
-// enough) and the map of boxes and keypoints back to the original.
-func shrink(img *image.NRGBA) (*image.NRGBA, func(Box, [5]Point) (Box, [5]Point)) {
+// enough) and the map of boxes, keypoints and mesh points (in place) back to
+// the original.
+func shrink(img *image.NRGBA) (*image.NRGBA, func(Box, [5]Point, []Point) (Box, [5]Point)) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if max(w, h) <= maxSide {
-		return img, func(b Box, k [5]Point) (Box, [5]Point) { return b, k }
+		return img, func(b Box, k [5]Point, _ []Point) (Box, [5]Point) { return b, k }
 	}
 	s := float64(maxSide) / float64(max(w, h))
 	small := imaging.Resize(img, max(1, int(float64(w)*s+0.5)), max(1, int(float64(h)*s+0.5)), imaging.Linear)
-	return small, func(b Box, k [5]Point) (Box, [5]Point) {
+	return small, func(b Box, k [5]Point, mesh []Point) (Box, [5]Point) {
 		b = Box{X: b.X / s, Y: b.Y / s, W: b.W / s, H: b.H / s}
 		for i := range k {
 			k[i] = Point{k[i].X / s, k[i].Y / s}
+		}
+		for i := range mesh {
+			mesh[i] = Point{mesh[i].X / s, mesh[i].Y / s}
 		}
 		return b, k
 	}

@@ -25,6 +25,12 @@ type Response struct {
 	// (sessions with spoof detection only).
 	SessionSpoofScore *float64 `json:"session_spoof_score,omitempty"`
 	SessionPADFrames  *int     `json:"session_pad_frames,omitempty"`
+	// ParallaxRatio and ParallaxPairs are the flat-picture evidence: the
+	// median parallax ratio over ParallaxPairs pairs of views of the face
+	// (a session's frames, a batch's images); absent when no pair moved
+	// enough to judge.
+	ParallaxRatio *float64 `json:"parallax_ratio,omitempty"`
+	ParallaxPairs *int     `json:"parallax_pairs,omitempty"`
 }
 
 // Similarity references.
@@ -49,6 +55,10 @@ func NewResponse(p Plan, v Verdict) Response {
 		PassedImages:        v.Passed,
 		SimilarityReference: ref,
 		Reasons:             v.Reasons,
+	}
+	if v.Flat != nil {
+		ratio, pairs := round(v.Flat.Ratio, 3), v.Flat.Pairs
+		resp.ParallaxRatio, resp.ParallaxPairs = &ratio, &pairs
 	}
 	if v.PAD != nil {
 		score, frames := round(v.PAD.Score, 4), v.PAD.Frames

@@ -23,8 +23,11 @@ type Verdict struct {
 	// PAD is the session-level presentation-attack verdict; nil for a batch
 	// and for a session without spoof detection.
 	PAD *SessionPAD
+	// Flat is the flat-picture evidence; nil when the check is off or no
+	// pair of views moved enough to judge.
+	Flat *Flatness
 	// Reasons say why the whole check failed beyond its images (the
-	// session's PAD verdict); empty when it passed.
+	// session's PAD verdict, a flat picture); empty when it passed.
 	Reasons []string
 }
 
@@ -38,16 +41,35 @@ func (j Judge) Batch(fas []*inference.FaceAnalysis, params []Parameter, enrolled
 	}
 	s.Eyes = j.batchEyes(fas, params, s.Ref)
 	v := Verdict{Liveness: Failed, Results: make(Results, len(fas))}
+	var subject []*inference.Face
 	for i, fa := range fas {
 		v.Results[i] = j.Image(fa, params[i], s, spoofDetection)
 		if v.Results[i].Passed {
 			v.Passed++
 		}
+		if v.Results[i].Verified && fa.Faces == 1 {
+			subject = append(subject, fa.Face)
+		}
 	}
-	if v.Passed >= successThreshold {
+	// Several photos of one face are compared like a session's frames: a
+	// batch of views of one printed photo is flat.
+	v.flat(j.Flatness(subject), j.T.FlatCheck)
+	if v.Passed >= successThreshold && len(v.Reasons) == 0 {
 		v.Liveness = Passed
 	}
 	return v
+}
+
+// flat records the flat-picture evidence and, when it says flat and the
+// check is on, the reason the whole check fails.
+func (v *Verdict) flat(f Flatness, on bool) {
+	if !on || f.Pairs == 0 {
+		return
+	}
+	v.Flat = &f
+	if f.Flat {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("the face moved like a flat picture: median parallax ratio %.2f over %d view pairs", f.Ratio, f.Pairs))
+	}
 }
 
 // batchEyes is the batch person's eye baseline from the batch's own images:
@@ -71,7 +93,7 @@ func (j Judge) batchEyes(fas []*inference.FaceAnalysis, params []Parameter, ref 
 // passed how many of them passed. It passes when passed reaches
 // successThreshold and, with spoof detection on, the session-level PAD
 // verdict over all its frames is real.
-func (j Judge) Session(results Results, passed, successThreshold int, spoofDetection bool, pad SessionPAD) Verdict {
+func (j Judge) Session(results Results, passed, successThreshold int, spoofDetection bool, pad SessionPAD, subject []*inference.Face) Verdict {
 	v := Verdict{Liveness: Failed, Passed: passed, Results: results}
 	if spoofDetection {
 		v.PAD = &pad
@@ -79,6 +101,7 @@ func (j Judge) Session(results Results, passed, successThreshold int, spoofDetec
 			v.Reasons = append(v.Reasons, pad.Reason)
 		}
 	}
+	v.flat(j.Flatness(subject), j.T.FlatCheck)
 	if passed < successThreshold {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d steps passed; success_threshold is %d", passed, len(results), successThreshold))
 	}

@@ -349,3 +349,20 @@ func TestSessionSingleOutlierFrameCannotPass(t *testing.T) {
 		t.Errorf("step result frames %v, want the two sampled frames that held the pose", r.Frames)
 	}
 }
+
+// TestSessionFlatPrintFails: the printed photo moved about in
+// nuaa_print_0001, with spoof detection off, fails on the flat-picture
+// check: its landmarks move like one plane.
+func TestSessionFlatPrintFails(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t.TempDir()))
+	body := with(sessionBody("flat", "front", "up"), "step_timeout_ms", 6000, "spoof_detection", false)
+	o := stream(t, ts.createSession(t, tokenA, body), clipFrames(t, "nuaa_print_0001_640x480_10fps.mjpeg"), 10, true)
+	if o.result == nil || o.result.Response == nil || o.result.State != "failed" {
+		t.Fatalf("result %+v", o.result)
+	}
+	resp := o.result.Response
+	if !strings.Contains(strings.Join(resp.Reasons, ";"), "flat picture") || resp.ParallaxRatio == nil || *resp.ParallaxRatio >= 0.55 {
+		t.Errorf("reasons %q, parallax_ratio %v over %v pairs: want the flat-picture reason", resp.Reasons, resp.ParallaxRatio, resp.ParallaxPairs)
+	}
+}

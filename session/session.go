@@ -72,6 +72,7 @@ type state struct {
 	ref        []float32           // the face every frame must match
 	padScores  []float64           // fused spoof_score of each frame of the subject, for the session's PAD verdict
 	eyes       liveness.EyeSamples // the subject's open-eye openness, for the eye baseline
+	views      []*inference.Face   // the subject's frames, for the flat-picture check
 	collecting bool                // the steps passed; sampling on until the PAD verdict has its frames
 	busy       bool                // a frame is being analysed
 	nextSample time.Time           // frames arriving earlier are dropped

@@ -73,6 +73,7 @@ func (st *state) judge(a analysis) {
 	}
 	st.collectPAD(fa)
 	st.collectEyes(fa)
+	st.collectViews(fa)
 	if st.collecting {
 		if len(st.padScores) >= liveness.MinPADFrames {
 			st.end(store.SessionPassed, "", 1000)
@@ -125,6 +126,29 @@ func (st *state) collectPAD(fa *inference.FaceAnalysis) {
 		return
 	}
 	st.padScores = append(st.padScores, j.SpoofScore(fa.Face))
+}
+
+// maxViews bounds the subject frames kept for the flat-picture check: when
+// full, every other one is dropped, so that they stay spread over the
+// session (7.5 kB of landmarks each).
+const maxViews = 120
+
+// collectViews keeps the reference person's frames for the flat-picture
+// check.
+func (st *state) collectViews(fa *inference.FaceAnalysis) {
+	if fa.Face == nil || fa.Faces != 1 || st.ref == nil {
+		return
+	}
+	if same, _ := st.s.m.judge.Verify(fa.Face.Embedding, st.ref); !same {
+		return
+	}
+	if len(st.views) == maxViews {
+		for i := range maxViews / 2 {
+			st.views[i] = st.views[2*i+1]
+		}
+		st.views = st.views[:maxViews/2]
+	}
+	st.views = append(st.views, fa.Face)
 }
 
 // collectEyes keeps the reference person's openness on frontal frames, for
@@ -271,7 +295,7 @@ func (st *state) end(final, reason string, closeCode int) {
 		}
 	}
 	j := s.m.judge
-	v := j.Session(st.results, st.passed, s.spec.SuccessThreshold, s.spec.SpoofDetection, j.SessionPAD(st.padScores))
+	v := j.Session(st.results, st.passed, s.spec.SuccessThreshold, s.spec.SpoofDetection, j.SessionPAD(st.padScores), st.views)
 	switch {
 	case final == store.SessionPassed && v.Liveness != liveness.Passed:
 		final, reason = store.SessionFailed, strings.Join(v.Reasons, "; ")
