@@ -243,7 +243,10 @@ func (f *Fetcher) npmPack(ctx context.Context, src NPMFile, dst, sum string, siz
 	}
 	defer os.RemoveAll(tmp)
 
-	cmd := exec.CommandContext(ctx, bin, "pack", "--silent", src.Package)
+	// One retry, soon: without a network npm's default backoff spends
+	// minutes before it admits the registry is unreachable.
+	cmd := exec.CommandContext(ctx, bin, "pack", "--silent", "--fetch-retries=1",
+		"--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=2000", src.Package)
 	cmd.Dir = tmp
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

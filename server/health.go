@@ -43,8 +43,10 @@ func staticFiles() http.Handler {
 	files := http.FileServerFS(web.Files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; "+
-			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:")
+			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "+
+			"frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY") // the camera page must not be framed by another site (clickjacking)
 		if strings.HasSuffix(r.URL.Path, ".ts") {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8") // the .d.ts declarations
 		}

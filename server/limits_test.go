@@ -162,3 +162,20 @@ func TestTrickledBodyEndsAtTheRequestTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityHeaders: JSON answers and the pages are neither sniffed nor
+// framed by another site.
+func TestSecurityHeaders(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, path := range []string{"/healthz", "/", "/liveness-api/nope"} {
+		resp, err := client.Get(ts.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: headers %v", path, resp.Header)
+		}
+	}
+}
