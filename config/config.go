@@ -18,6 +18,7 @@ import (
 
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/lockout"
 	"github.com/livenessd/livenessd/rtc"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	Store     Store            `yaml:"store"`
 	Models    Models           `yaml:"models"`
 	Inference inference.Config `yaml:"inference"`
+	// Lockout refuses checks for a user_id after repeated failures.
+	Lockout lockout.Config `yaml:"lockout"`
 }
 
 // Limits bound what one request may ask for.
@@ -144,6 +147,7 @@ func Default() Config {
 			MaxFramePixels: 2_500_000},
 		Auth:      Auth{TokenTTL: time.Hour},
 		Inference: defaultInference(),
+		Lockout:   lockout.DefaultConfig(),
 	}
 }
 
@@ -272,6 +276,10 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sessions.public_url %q: want an http:// or https:// URL", u))
 	}
 	errs = append(errs, c.Auth.validate())
+	if lo := c.Lockout; lo.MaxFailures < 0 || lo.MaxFailures > 1000 || (lo.MaxFailures > 0 && (lo.Window <= 0 || lo.Duration <= 0)) {
+		errs = append(errs, fmt.Errorf("lockout: max_failures %d (want 0..1000, 0: off), window %v and duration %v (want > 0)",
+			lo.MaxFailures, lo.Window, lo.Duration))
+	}
 	if err := liveness.ValidateFusion(c.Inference.PAD.Fusion); err != nil {
 		errs = append(errs, fmt.Errorf("inference.%w", err))
 	}

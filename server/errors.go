@@ -59,7 +59,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, session.ErrBadToken):
 		return http.StatusUnauthorized
-	case errors.Is(err, session.ErrClientLimit):
+	case errors.Is(err, session.ErrClientLimit), errors.As(err, new(*lockedError)):
 		return http.StatusTooManyRequests
 	case errors.Is(err, session.ErrConnected):
 		return http.StatusConflict

@@ -25,6 +25,10 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.checkLockout(clientOf(r), plan); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	enrolled, err := s.enrolled(r, clientOf(r), plan)
 	if err != nil {
 		writeError(w, r, err)
@@ -49,6 +53,7 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.judge.Batch(fas, plan.Parameters, enrolled, plan.SpoofDetection, plan.SuccessThreshold)
+	s.countOutcome(clientOf(r), plan, v.Liveness != liveness.Passed)
 	for i, fa := range fas {
 		s.metrics.observeAnalysis(fa)
 		s.metrics.observeOutcome(fa.Face != nil, v.Results[i].Passed)

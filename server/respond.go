@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/livenessd/livenessd/session"
 )
@@ -37,9 +38,12 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	var limited *session.ClientLimitError
+	var locked *lockedError
 	switch {
 	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+	case errors.As(err, &locked):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(time.Until(locked.until).Seconds()))))
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}

@@ -42,6 +42,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/liveness-api/sessions/{id}", s.sessionStatus)
 		r.Get("/liveness-api/sessions/{id}/images/{n}", s.auditImage)
 		r.Delete("/liveness-api/sessions/{id}/images", s.deleteAuditImages)
+		r.Get("/liveness-api/lockout", s.lockoutStatus)
 		r.Route("/face-api/facegallery", func(r chi.Router) {
 			r.Post("/create-facegallery", s.changeStore(needs{}, s.createGallery))
 			r.Get("/my-facegalleries", s.myGalleries)

@@ -21,6 +21,7 @@ import (
 	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
+	"github.com/livenessd/livenessd/lockout"
 	"github.com/livenessd/livenessd/rtc"
 	"github.com/livenessd/livenessd/session"
 	"github.com/livenessd/livenessd/store"
@@ -46,6 +47,7 @@ type Server struct {
 	metrics  *metrics
 	decode   inference.DecodeLimits
 	pixels   *semaphore.Weighted // decoded pixels in flight, limits.max_pixels_in_flight
+	lockout  *lockout.Limiter    // failed checks per user_id
 	sessions *session.Manager
 	rtc      *rtc.Receiver
 	sockets  sync.WaitGroup // session WebSockets: hijacked, so http.Server does not track them
@@ -68,10 +70,12 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 	}
 	var err error
 	s.pixels = semaphore.NewWeighted(int64(cfg.Limits.MaxPixelsInFlight))
+	s.lockout = lockout.New(cfg.Lockout, nil)
 	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
 	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive,
 		MaxLivePerClient: cfg.Sessions.MaxLivePerClient, Decode: frames},
-		engine, s.judge, st, log, session.WithAnalysisObserver(s.metrics.observeAnalysis))
+		engine, s.judge, st, log, session.WithAnalysisObserver(s.metrics.observeAnalysis),
+		session.WithOutcomeObserver(s.sessionOutcome))
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, client str
 	if client == demoClient {
 		spec.DeviceResults = true // the demo page explains the verdict; it is no production device
 	}
+	if err := s.checkLockout(client, spec.Plan); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	enrolled, err := s.enrolled(r, client, spec.Plan)
 	if err != nil {
 		writeError(w, r, err)

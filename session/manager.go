@@ -63,6 +63,12 @@ func WithAnalysisObserver(f func(*inference.FaceAnalysis)) Option {
 	return func(m *Manager) { m.observe = f }
 }
 
+// WithOutcomeObserver is called with every finished session's client, plan
+// and final state (for the failed-attempt lockout).
+func WithOutcomeObserver(f func(clientID string, plan liveness.Plan, state string)) Option {
+	return func(m *Manager) { m.outcome = f }
+}
+
 // Manager creates sessions and hands them to transports.
 type Manager struct {
 	cfg     Config
@@ -72,6 +78,7 @@ type Manager struct {
 	log     *slog.Logger
 	metrics *metrics
 	observe func(*inference.FaceAnalysis)
+	outcome func(clientID string, plan liveness.Plan, state string)
 
 	ctx    context.Context // ends at Close: every session is cancelled
 	cancel context.CancelFunc
@@ -96,7 +103,8 @@ func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sess
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{cfg: cfg, judge: judge, engine: engine, store: st, log: log, observe: func(*inference.FaceAnalysis) {},
-		ctx: ctx, cancel: cancel, live: map[string]*Session{}}
+		outcome: func(string, liveness.Plan, string) {},
+		ctx:     ctx, cancel: cancel, live: map[string]*Session{}}
 	m.metrics = newMetrics(m.Live)
 	for _, o := range opts {
 		o(m)

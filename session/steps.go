@@ -313,6 +313,7 @@ func (st *state) end(final, reason string, closeCode int) {
 		s.log.Error("storing the session's outcome", "err", err)
 	}
 	s.m.metrics.finished.WithLabelValues(final).Inc()
+	s.m.outcome(s.clientID, s.spec.Plan, final)
 	asked := 0
 	for _, a := range st.asked {
 		if a {

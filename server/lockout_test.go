@@ -1,0 +1,62 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// TestFailedChecksLockTheUserOut: five failed checks for one user_id (an
+// impostor's photo against the enrolled face) lock that user out with 429
+// and Retry-After, for batches and new sessions alike; the backend sees the
+// state, and another user is unaffected.
+func TestFailedChecksLockTheUserOut(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Lockout.MaxFailures = 5
+	ts := startServer(t, cfg)
+	for _, body := range []map[string]any{
+		{"trx_id": "l1", "facegallery_id": "kyc"},
+		{"trx_id": "l2", "facegallery_id": "kyc", "user_id": "obama", "image": photo(t, "fr_obama_obama.jpg")},
+		{"trx_id": "l3", "facegallery_id": "kyc", "user_id": "biden", "image": photo(t, "fr_biden_biden.jpg")},
+	} {
+		path := "/face-api/facegallery/create-facegallery"
+		if body["image"] != nil {
+			path = "/face-api/facegallery/enroll-face"
+		}
+		if code, out := ts.call(t, "POST", path, tokenA, body); code != 200 {
+			t.Fatalf("%s: %d %v", path, code, out)
+		}
+	}
+	impostor := with(batch(t, "attempt", "fr_kit_harington_john1.jpeg", "front"), "facegallery_id", "kyc", "user_id", "obama")
+	for i := range 5 {
+		if code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, impostor); code != 200 || out["liveness"] != "failed" {
+			t.Fatalf("attempt %d: %d %v", i+1, code, out)
+		}
+	}
+	body, _ := json.Marshal(impostor)
+	req, _ := http.NewRequest("POST", ts.url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
+	req.Header.Set("Accesstoken", tokenA)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if retry, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || retry < 29*60 || retry > 30*60 {
+		t.Errorf("sixth attempt: %d, Retry-After %q; want 429 for the 30 min lockout", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	code, created := ts.call(t, "POST", "/liveness-api/sessions", tokenA, with(sessionBody("s", "front"), "facegallery_id", "kyc", "user_id", "obama"))
+	if code != 429 {
+		t.Errorf("a session for the locked user: %d %v, want 429", code, created)
+	}
+	code, st := ts.call(t, "GET", "/liveness-api/lockout?user_id=obama", tokenA, nil)
+	if code != 200 || st["locked"] != true || st["locked_until"] == nil {
+		t.Errorf("lockout state: %d %v", code, st)
+	}
+	other := with(batch(t, "other", "fr_biden_biden2.jpg", "front"), "facegallery_id", "kyc", "user_id", "biden")
+	if code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, other); code != 200 {
+		t.Errorf("another user: %d %v", code, out)
+	}
+}
