@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -23,6 +24,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) er
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return errStatus(http.StatusRequestTimeout, "the request body did not arrive within the server's request timeout")
+	}
 	if err != nil {
 		return jsonError(err)
 	}
@@ -57,11 +62,21 @@ func jsonError(err error) error {
 		if typ.Field == "" {
 			return errStatus(http.StatusBadRequest, fmt.Sprintf("body must be a JSON object, not %s", typ.Value))
 		}
-		return errStatus(http.StatusBadRequest, fmt.Sprintf("%s: must be %s, not %s", typ.Field, jsonType(typ.Type.String()), typ.Value))
+		return errStatus(http.StatusBadRequest, fmt.Sprintf("%s: must be %s, not %s", jsonPath(typ.Field), jsonType(typ.Type.String()), typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return errStatus(http.StatusBadRequest, "unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return errStatus(http.StatusBadRequest, "body: "+err.Error())
+}
+
+// jsonPath is encoding/json's field path without the Go names of embedded
+// structs ("Params.success_threshold" is "success_threshold" to a client).
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	for len(parts) > 1 && parts[0] != "" && parts[0][0] >= 'A' && parts[0][0] <= 'Z' {
+		parts = parts[1:]
+	}
+	return strings.Join(parts, ".")
 }
 
 // jsonType names a Go type the way a JSON client thinks of it.

@@ -46,3 +46,17 @@ func FuzzCheckKeys(f *testing.F) {
 		}
 	})
 }
+
+// Client messages name the JSON field, never the Go struct it sits in.
+func TestFieldErrorsNameJSONFields(t *testing.T) {
+	for field, want := range map[string]string{
+		"Params.success_threshold": "success_threshold",
+		"images":                   "images",
+		"Plan.Inner.a":             "a",
+		"inner.a":                  "inner.a",
+	} {
+		if got := jsonPath(field); got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+	}
+}
