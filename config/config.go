@@ -115,6 +115,9 @@ type Store struct {
 	// KeepPhotos stores enrolment photos beside the embeddings. Off by
 	// default: an embedding is all verification needs, and less is kept.
 	KeepPhotos bool `yaml:"keep_photos"`
+	// MaxBytes caps the database file (0: the disk's size). Past it writes
+	// answer 507 as on a full disk, and reads and deletes go on.
+	MaxBytes int64 `yaml:"max_bytes"`
 }
 
 // Models says where the models and ONNX Runtime come from.

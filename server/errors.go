@@ -59,6 +59,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, session.ErrBadToken):
 		return http.StatusUnauthorized
+	case errors.Is(err, store.ErrStorageFull):
+		return http.StatusInsufficientStorage
 	case errors.Is(err, session.ErrClientLimit), errors.As(err, new(*lockedError)):
 		return http.StatusTooManyRequests
 	case errors.Is(err, session.ErrConnected):
@@ -81,6 +83,8 @@ func messageOf(err error, status int) string {
 	switch status {
 	case http.StatusInternalServerError:
 		return "internal error; the server log has the details under this trx_id"
+	case http.StatusInsufficientStorage:
+		return "the server's storage is full: nothing new can be stored; reads and deletes still work (delete audit images, faces or galleries to free space)"
 	case http.StatusServiceUnavailable:
 		return "the server is busy or shutting down; retry shortly (" + err.Error() + ")"
 	case http.StatusGatewayTimeout:

@@ -103,7 +103,7 @@ func startServer(t testing.TB, cfg config.Config) *testServer {
 // startServerWith serves with an engine of the test's own.
 func startServerWith(t testing.TB, cfg config.Config, eng Analyzer) *testServer {
 	t.Helper()
-	st, err := sqlite.Open(cfg.StorePath())
+	st, err := sqlite.Open(cfg.StorePath(), sqlite.WithMaxBytes(cfg.Store.MaxBytes))
 	if err != nil {
 		t.Fatal(err)
 	}

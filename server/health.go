@@ -2,9 +2,11 @@ package server
 
 import (
 	_ "embed"
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/livenessd/livenessd/store"
 	"github.com/livenessd/livenessd/web"
 )
 
@@ -23,7 +25,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.store.Ping(r.Context()); err != nil {
 		logger(r).Error("readiness: store", "err", err)
-		writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		status := "store unavailable"
+		if errors.Is(err, store.ErrStorageFull) {
+			status = "storage full"
+		}
+		writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"status": status})
 		return
 	}
 	writeJSON(w, r, http.StatusOK, map[string]any{"status": "ready", "queue_depth": s.engine.QueueDepth()})

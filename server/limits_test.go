@@ -179,3 +179,39 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageFullAnswers507: when the store is full (store.max_bytes here,
+// a full disk in production) writes answer 507 with a clear message,
+// /readyz turns not ready, and reads and deletes still work.
+func TestStorageFullAnswers507(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Store.MaxBytes, cfg.Store.KeepPhotos = 1<<20, true
+	ts := startServer(t, cfg)
+	if code, out := ts.call(t, "POST", "/face-api/facegallery/create-facegallery", tokenA, map[string]any{"trx_id": "f1", "facegallery_id": "full"}); code != 200 {
+		t.Fatalf("create gallery: %d %v", code, out)
+	}
+	code, out := 0, map[string]any{}
+	n := 0
+	for ; n < 40; n++ {
+		code, out = ts.call(t, "POST", "/face-api/facegallery/enroll-face", tokenA, map[string]any{"trx_id": "f2", "facegallery_id": "full",
+			"user_id": fmt.Sprintf("u%d", n), "image": photo(t, "fr_obama_obama.jpg")})
+		if code != 200 {
+			break
+		}
+	}
+	if code != 507 || !strings.Contains(fmt.Sprint(out["status_message"]), "storage is full") {
+		t.Fatalf("after %d enrolments into 1 MB: %d %v, want 507", n, code, out)
+	}
+	if code, out := ts.call(t, "GET", "/readyz", "", nil); code != 503 || out["status"] != "storage full" {
+		t.Errorf("readyz on a full store: %d %v", code, out)
+	}
+	if code, out := ts.call(t, "POST", "/face-api/facegallery/list-faces", tokenA, map[string]any{"trx_id": "f3", "facegallery_id": "full"}); code != 200 {
+		t.Errorf("reading a full store: %d %v", code, out)
+	}
+	if code, out := ts.call(t, "DELETE", "/face-api/facegallery/delete-facegallery", tokenA, map[string]any{"trx_id": "f4", "facegallery_id": "full"}); code != 200 {
+		t.Errorf("deleting in a full store: %d %v", code, out)
+	}
+	if code, out := ts.call(t, "GET", "/readyz", "", nil); code != 200 {
+		t.Errorf("readyz after freeing space: %d %v", code, out)
+	}
+}

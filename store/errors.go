@@ -14,4 +14,8 @@ var (
 	ErrSessionExists      = errors.New("session already exists")
 	ErrSessionFinished    = errors.New("session already finished")
 	ErrAuditImageNotFound = errors.New("audit image not found")
+
+	// ErrStorageFull means a write failed for want of space (a full disk, or
+	// the configured store.max_bytes): reads and deletes still work.
+	ErrStorageFull = errors.New("storage full")
 )

@@ -130,7 +130,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serve opens everything the server needs, serves until ctx ends, and closes
 // it all in reverse order.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	st, err := sqlite.Open(cfg.StorePath())
+	st, err := sqlite.Open(cfg.StorePath(), sqlite.WithMaxBytes(cfg.Store.MaxBytes))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -29,8 +30,9 @@ var _ store.Store = (*DB)(nil)
 // DB is a store.Store backed by an SQLite database file. It is safe for
 // concurrent use.
 type DB struct {
-	w *sql.DB // the only connection that writes
-	r *sql.DB // read-only connections
+	w    *sql.DB // the only connection that writes
+	r    *sql.DB // read-only connections
+	path string  // absolute, for the disk's free space
 }
 
 // pragmas are applied by the driver to every new connection of both pools.
@@ -55,11 +57,28 @@ var pragmas = []string{
 	"foreign_keys(ON)",
 }
 
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct{ maxBytes int64 }
+
+// WithMaxBytes caps the database file at about n bytes (SQLite's
+// max_page_count): past it writes fail with store.ErrStorageFull as on a
+// full disk, while reads and deletes go on. 0 leaves it to the disk.
+func WithMaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
+
+// pageSize is SQLite's default page size, which this package never changes.
+const pageSize = 4096
+
 // Open opens the database at path, creating it and its parent directory if
 // missing, and applies any schema migrations this binary has that the file
 // lacks. It fails with ErrSchemaTooNew if the file was migrated by a newer
 // binary.
-func Open(path string) (*DB, error) {
+func Open(path string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -78,7 +97,11 @@ func Open(path string) (*DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN: a deferred transaction
 	// that reads first and then writes can fail with SQLITE_BUSY at once,
 	// without busy_timeout, if another process wrote in between.
-	w, err := sql.Open("sqlite", dsn(abs, "_txlock=immediate"))
+	writer := []string{"_txlock=immediate"}
+	if o.maxBytes > 0 {
+		writer = append(writer, fmt.Sprintf("_pragma=max_page_count(%d)", max(o.maxBytes/pageSize, 16)))
+	}
+	w, err := sql.Open("sqlite", dsn(abs, writer...))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -92,7 +115,7 @@ func Open(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 
-	db := &DB{w: w, r: r}
+	db := &DB{w: w, r: r, path: abs}
 	if err := migrate(context.Background(), w); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
@@ -112,13 +135,38 @@ func dsn(abs string, extra ...string) string {
 	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + strings.Join(q, "&")
 }
 
-// Ping checks that both pools can reach the database.
+// Ping checks that both pools can reach the database and that there is room
+// to write: a store that can only be read is not ready for traffic.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.w.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	if err := db.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return db.room(ctx)
+}
+
+// minRoom is the space below which the store counts as full for Ping: room
+// for a few audit images (30-100 kB each). Writes still go on until they
+// actually fail; readiness just stops sending new traffic first.
+const minRoom = 64 * pageSize
+
+// room checks the space left under the page limit (free pages inside the
+// file count) and on the file system.
+func (db *DB) room(ctx context.Context) error {
+	var pages, free, limit int64
+	for q, dst := range map[string]*int64{"PRAGMA page_count": &pages, "PRAGMA freelist_count": &free, "PRAGMA max_page_count": &limit} {
+		if err := db.w.QueryRowContext(ctx, q).Scan(dst); err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+	}
+	if (limit-pages+free)*pageSize < minRoom {
+		return fmt.Errorf("sqlite: ping: %w: %d pages of %d used", store.ErrStorageFull, pages-free, limit)
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(db.path), &fs); err == nil && int64(fs.Bavail)*int64(fs.Bsize)+free*pageSize < minRoom {
+		return fmt.Errorf("sqlite: ping: %w: %d bytes free on the disk", store.ErrStorageFull, int64(fs.Bavail)*int64(fs.Bsize))
 	}
 	return nil
 }

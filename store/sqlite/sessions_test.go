@@ -518,3 +518,36 @@ func TestConcurrentFinish(t *testing.T) {
 		t.Errorf("session = %+v, want worker %d's outcome", s, winner)
 	}
 }
+
+// TestStorageFull: past WithMaxBytes writes fail with store.ErrStorageFull,
+// as on a full disk; Ping says so (the node is not ready), reads and deletes
+// still work, and deleting frees room for writes again.
+func TestStorageFull(t *testing.T) {
+	ctx := testCtx(t)
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "full.db"), sqlite.WithMaxBytes(1<<20))
+	mustDo(t, err)
+	t.Cleanup(func() { db.Close() })
+	mustDo(t, db.CreateSession(ctx, newSession("s1")))
+	jpeg := make([]byte, 32<<10)
+	n := 0
+	for ; n < 100; n++ {
+		err = db.PutAuditImage(ctx, "s1", n+1, jpeg)
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, store.ErrStorageFull) || n == 0 {
+		t.Fatalf("after %d images of 32 kB into 1 MB: %v, want ErrStorageFull", n, err)
+	}
+	if err := db.Ping(ctx); !errors.Is(err, store.ErrStorageFull) {
+		t.Errorf("Ping on a full store: %v", err)
+	}
+	if imgs, err := db.AuditImages(ctx, "s1"); err != nil || len(imgs) != n {
+		t.Errorf("reading a full store: %v %v", imgs, err)
+	}
+	if _, err := db.DeleteAuditImages(ctx, "s1"); err != nil {
+		t.Errorf("deleting in a full store: %v", err)
+	}
+	mustDo(t, db.Ping(ctx))
+	mustDo(t, db.PutAuditImage(ctx, "s1", 1, jpeg))
+}

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"syscall"
+
+	"modernc.org/sqlite"
 
 	"github.com/livenessd/livenessd/store"
 )
@@ -64,5 +67,22 @@ func wrap(err error, op string) error {
 	if err == nil {
 		return nil
 	}
+	if full(err) {
+		return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrStorageFull, err)
+	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// sqliteFull is SQLite's primary result code SQLITE_FULL (stable across
+// versions; extended codes keep it in the low byte).
+const sqliteFull = 13
+
+// full reports SQLite's "database or disk is full" (SQLITE_FULL) and a write
+// the operating system refused for want of space.
+func full(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqliteFull {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
 }
