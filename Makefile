@@ -16,7 +16,7 @@ ADDR     ?= 127.0.0.1:8080
 GOFILES = $(shell find . -path ./.git -prune -o -path ./models/cache -prune -o -name '*.go' -print)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps test-deps build models run test bench fmt fmt-check vet clean distclean
+.PHONY: help deps test-deps build models run test bench fuzz fmt fmt-check vet clean distclean
 
 help: ## list the targets
 	@echo 'usage: make <target>'
@@ -65,6 +65,19 @@ test: test-deps models vet fmt-check ## fetch, vet, check formatting, run every 
 	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -vE '/(inference|evaluate|web)$$')
 	set -o pipefail; $(GO) test -count=1 -timeout 15m -v ./inference/ ./evaluate/ | grep -vE '^=== (RUN|PAUSE|CONT)'
 	LIVENESS_BROWSER_TESTS=1 $(GO) test -count=1 -timeout 15m ./web/
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=10s
+
+# Every parser of client bytes has a fuzz target; `make test` runs each for
+# 10 s, `make fuzz` for FUZZ_TIME (default 60 s).
+FUZZ_TIME ?= 60s
+FUZZ_TARGETS = server:FuzzCheckKeys mjpeg:FuzzReader inference:FuzzDecode rtc:FuzzCheckOffer rtc:FuzzAssembler liveness:FuzzImageBytes
+
+fuzz: ## run every fuzz target for FUZZ_TIME each (default 60s)
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZ_TIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZ_TIME) ./$$pkg/ 2>&1 | grep -v "^fuzz: elapsed"; \
+	done
 
 bench: models ## fetch, then benchmark inference, REST, VP8 decoding, WebRTC streams and concurrent sessions
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
