@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"testing"
 )
@@ -58,5 +59,32 @@ func TestFailedChecksLockTheUserOut(t *testing.T) {
 	other := with(batch(t, "other", "fr_biden_biden2.jpg", "front"), "facegallery_id", "kyc", "user_id", "biden")
 	if code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, other); code != 200 {
 		t.Errorf("another user: %d %v", code, out)
+	}
+}
+
+// TestTokenGuessesAreLimited: after 10 wrong secrets within a minute,
+// /oauth/token refuses that client_id and that address with 429 before
+// checking the secret (each check is a bcrypt verification), even the right
+// secret, until the minute is over.
+func TestTokenGuessesAreLimited(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	try := func(secret string) *http.Response {
+		t.Helper()
+		resp, err := http.PostForm(ts.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
+			"client_id": {oauthID}, "client_secret": {secret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 10 {
+		if resp := try("wrong-guess"); resp.StatusCode != 401 {
+			t.Fatalf("guess %d: %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	resp := try(oauthSecret)
+	if retry, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || retry < 1 || retry > 60 {
+		t.Errorf("the right secret after 10 guesses: %d, Retry-After %q; want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }

@@ -48,6 +48,7 @@ type Server struct {
 	decode   inference.DecodeLimits
 	pixels   *semaphore.Weighted // decoded pixels in flight, limits.max_pixels_in_flight
 	lockout  *lockout.Limiter    // failed checks per user_id
+	guesses  *lockout.Limiter    // wrong OAuth client secrets, per client_id and per address
 	sessions *session.Manager
 	rtc      *rtc.Receiver
 	sockets  sync.WaitGroup // session WebSockets: hijacked, so http.Server does not track them
@@ -71,6 +72,7 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 	var err error
 	s.pixels = semaphore.NewWeighted(int64(cfg.Limits.MaxPixelsInFlight))
 	s.lockout = lockout.New(cfg.Lockout, nil)
+	s.guesses = lockout.New(tokenGuesses, nil)
 	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
 	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive,
 		MaxLivePerClient: cfg.Sessions.MaxLivePerClient, Decode: frames},
