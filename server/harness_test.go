@@ -248,3 +248,19 @@ func with(body map[string]any, kv ...any) map[string]any {
 	}
 	return out
 }
+
+// postForHeaders posts body as JSON and returns the answer with its headers
+// (Retry-After, say); the body is closed.
+func (ts *testServer) postForHeaders(t *testing.T, path, token string, body any) *http.Response {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", ts.url+path, bytes.NewReader(data))
+	req.Header.Set("Accesstoken", token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}

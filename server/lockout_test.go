@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,15 +34,7 @@ func TestFailedChecksLockTheUserOut(t *testing.T) {
 			t.Fatalf("attempt %d: %d %v", i+1, code, out)
 		}
 	}
-	body, _ := json.Marshal(impostor)
-	req, _ := http.NewRequest("POST", ts.url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
-	req.Header.Set("Accesstoken", tokenA)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := ts.postForHeaders(t, "/liveness-api/verify-face-liveness", tokenA, impostor)
 	if retry, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || retry < 29*60 || retry > 30*60 {
 		t.Errorf("sixth attempt: %d, Retry-After %q; want 429 for the 30 min lockout", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}

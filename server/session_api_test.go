@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"image/jpeg"
 	"io"
 	"net/http"
@@ -130,15 +128,7 @@ func TestSessionsPerClientLimit(t *testing.T) {
 	for range 2 {
 		ts.createSession(t, tokenA, sessionBody("mine", "front"))
 	}
-	body, _ := json.Marshal(sessionBody("one-too-many", "front"))
-	req, _ := http.NewRequest("POST", ts.url+"/liveness-api/sessions", bytes.NewReader(body))
-	req.Header.Set("Accesstoken", tokenA)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := ts.postForHeaders(t, "/liveness-api/sessions", tokenA, sessionBody("one-too-many", "front"))
 	retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 	if resp.StatusCode != 429 || retry < 1 || retry > int(cfg.Sessions.TTL.Seconds()) {
 		t.Errorf("third session: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
