@@ -29,7 +29,7 @@ func TestFlatPicturesOnTheClips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	judge := liveness.Judge{T: cfg.Thresholds, Fusion: cfg.PAD.Fusion}
+	judge := liveness.NewJudge(cfg)
 	shared := testkit.Shared(t, "testdata")
 	for _, c := range []struct {
 		clip  string

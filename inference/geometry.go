@@ -62,28 +62,33 @@ const poseRounds = 10
 // MediaPipe's 33-landmark weighting did no better (0.879). The canonical
 // face defines frontal, so no bias is needed.
 func headPose(c *canonicalFace, pts *[meshPoints]vec3) (roll, pitch, yaw float64) {
-	var src, dst [meshPoints]vec3
+	// Both point sets are centred once: re-estimating the depths below keeps
+	// the mesh's centroid where it is, since the rotated canonical points
+	// are centred too.
+	var src, dst, rotated [meshPoints]vec3
+	var sm, dm vec3
 	for i := range pts {
 		src[i] = c[i]
 		dst[i] = vec3{pts[i].X, -pts[i].Y, -pts[i].Z} // image (y down, z away) to the canonical frame
+		sm, dm = sm.add(src[i]), dm.add(dst[i])
+	}
+	sm, dm = sm.scale(1.0/meshPoints), dm.scale(1.0/meshPoints)
+	for i := range src {
+		src[i], dst[i] = src[i].sub(sm), dst[i].sub(dm)
 	}
 	var r mat3
 	for range poseRounds {
 		r = rotationFit(src[:], dst[:])
-		var sm, dm vec3
-		for i := range src {
-			sm, dm = sm.add(src[i]), dm.add(dst[i])
-		}
-		sm, dm = sm.scale(1.0/meshPoints), dm.scale(1.0/meshPoints)
 		var num, den float64
 		for i := range src {
-			a, b := r.mul(src[i].sub(sm)), dst[i].sub(dm)
-			num += a.X*b.X + a.Y*b.Y
+			a := r.mul(src[i])
+			num += a.X*dst[i].X + a.Y*dst[i].Y
 			den += a.X*a.X + a.Y*a.Y
+			rotated[i] = a
 		}
 		s := num / den
-		for i := range src {
-			dst[i].Z = dm.Z + s*r.mul(src[i].sub(sm)).Z
+		for i := range dst {
+			dst[i].Z = s * rotated[i].Z
 		}
 	}
 	nose := r.mul(vec3{0, 0, 1})   // where the face looks

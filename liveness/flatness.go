@@ -22,12 +22,12 @@ const (
 // the nose moves against the cheeks and the outline. It reports false when
 // the meshes are missing or degenerate.
 func Parallax(a, b *inference.Face) (float64, bool) {
-	if len(a.Mesh) != len(b.Mesh) || len(a.Mesh) <= meshLeftEyeOuter {
+	iod, ok := interOcular(a, b)
+	if !ok {
 		return 0, false
 	}
-	iod := math.Hypot(b.Mesh[meshLeftEyeOuter].X-b.Mesh[meshRightEyeOuter].X, b.Mesh[meshLeftEyeOuter].Y-b.Mesh[meshRightEyeOuter].Y)
 	h, ok := fitHomography(a.Mesh, b.Mesh)
-	if !ok || iod < 1 {
+	if !ok {
 		return 0, false
 	}
 	var sum float64
@@ -41,6 +41,17 @@ func Parallax(a, b *inference.Face) (float64, bool) {
 		sum += dx*dx + dy*dy
 	}
 	return math.Sqrt(sum/float64(len(a.Mesh))) / iod, true
+}
+
+// interOcular is b's inter-ocular distance, the unit residuals are measured
+// in, when both faces carry comparable meshes.
+func interOcular(a, b *inference.Face) (float64, bool) {
+	if len(a.Mesh) != len(b.Mesh) || len(a.Mesh) <= meshLeftEyeOuter {
+		return 0, false
+	}
+	l, r := b.Mesh[meshLeftEyeOuter], b.Mesh[meshRightEyeOuter]
+	iod := math.Hypot(l.X-r.X, l.Y-r.Y)
+	return iod, iod >= 1
 }
 
 // fitHomography is the least-squares (direct linear transform, h33 = 1)
@@ -153,11 +164,8 @@ func solve8(a [8][8]float64, b [8]float64) ([8]float64, bool) {
 // b's inter-ocular distance. Turning the head, or tilting a picture, changes
 // it; sliding or rotating a picture in the image plane does not.
 func ViewChange(a, b *inference.Face) (float64, bool) {
-	if len(a.Mesh) != len(b.Mesh) || len(a.Mesh) <= meshLeftEyeOuter {
-		return 0, false
-	}
-	iod := math.Hypot(b.Mesh[meshLeftEyeOuter].X-b.Mesh[meshRightEyeOuter].X, b.Mesh[meshLeftEyeOuter].Y-b.Mesh[meshRightEyeOuter].Y)
-	if iod < 1 {
+	iod, ok := interOcular(a, b)
+	if !ok {
 		return 0, false
 	}
 	n := float64(len(a.Mesh))

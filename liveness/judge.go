@@ -15,6 +15,12 @@ type Judge struct {
 	Fusion string // how PAD scores become spoof_score: FuseMean, FuseMax or FuseMin
 }
 
+// NewJudge is the judge of an inference configuration: its thresholds and
+// its PAD fusion rule.
+func NewJudge(cfg inference.Config) Judge {
+	return Judge{T: cfg.Thresholds, Fusion: cfg.PAD.Fusion}
+}
+
 // ImageResult is one image's entry in the response's results: the spec's
 // fields plus what a client needs to explain a failure.
 type ImageResult struct {

@@ -53,17 +53,21 @@ func (j Judge) Batch(fas []*inference.FaceAnalysis, params []Parameter, enrolled
 	}
 	// Several photos of one face are compared like a session's frames: a
 	// batch of views of one printed photo is flat.
-	v.flat(j.Flatness(subject), j.T.FlatCheck)
+	v.flat(j, subject)
 	if v.Passed >= successThreshold && len(v.Reasons) == 0 {
 		v.Liveness = Passed
 	}
 	return v
 }
 
-// flat records the flat-picture evidence and, when it says flat and the
-// check is on, the reason the whole check fails.
-func (v *Verdict) flat(f Flatness, on bool) {
-	if !on || f.Pairs == 0 {
+// flat judges the subject's views for a flat picture when the check is on,
+// records the evidence, and the reason the whole check fails when flat.
+func (v *Verdict) flat(j Judge, subject []*inference.Face) {
+	if !j.T.FlatCheck {
+		return
+	}
+	f := j.Flatness(subject)
+	if f.Pairs == 0 {
 		return
 	}
 	v.Flat = &f
@@ -101,7 +105,7 @@ func (j Judge) Session(results Results, passed, successThreshold int, spoofDetec
 			v.Reasons = append(v.Reasons, pad.Reason)
 		}
 	}
-	v.flat(j.Flatness(subject), j.T.FlatCheck)
+	v.flat(j, subject)
 	if passed < successThreshold {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d steps passed; success_threshold is %d", passed, len(results), successThreshold))
 	}

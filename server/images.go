@@ -51,7 +51,13 @@ func (s *Server) decodeImages(ctx context.Context, encoded []string, field func(
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, data := range files {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			release()
+			return nil, nil, ctx.Err()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -12,6 +12,9 @@ import (
 // lockedError is a 429: the user failed too many checks recently.
 type lockedError struct{ until time.Time }
 
+// RetryAfter is how long the lockout lasts.
+func (e *lockedError) RetryAfter() time.Duration { return time.Until(e.until) }
+
 func (e *lockedError) Error() string {
 	return fmt.Sprintf("too many failed liveness checks for this user_id; locked until %s", e.until.UTC().Format(time.RFC3339))
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -73,7 +72,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		if st := s.guesses.State(k[0], k[1]); st.Locked(time.Now()) {
 			// Refused before bcrypt runs: a guess flood must not cost a
 			// verification each (16 guessing threads slowed it 10x).
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(time.Until(st.LockedUntil).Seconds()))))
+			setRetryAfter(w, time.Until(st.LockedUntil))
 			s.tokenFail(w, r, http.StatusTooManyRequests, "invalid_client", "too many wrong secrets for this client_id or from this address; retry later")
 			return
 		}

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/livenessd/livenessd/session"
 )
 
 // errorBody is every error response: the spec's status fields, and the trx_id
@@ -34,18 +32,21 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	}
 }
 
-// writeError answers err with the status statusOf picks.
+// setRetryAfter tells the client how long to wait, in whole seconds (at least 1).
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
+}
+
+// writeError answers err with the status statusOf picks; an error that knows
+// when to retry (a limit, a lockout) sets Retry-After to it.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	var limited *session.ClientLimitError
-	var locked *lockedError
+	var later interface{ RetryAfter() time.Duration }
 	switch {
-	case errors.As(err, &limited):
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
-	case errors.As(err, &locked):
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(time.Until(locked.until).Seconds()))))
+	case errors.As(err, &later):
+		setRetryAfter(w, later.RetryAfter())
 	case status == http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
+		setRetryAfter(w, time.Second)
 	}
 	if status >= 500 {
 		logger(r).Error("request failed", "status", status, "err", err)

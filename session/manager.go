@@ -207,13 +207,16 @@ func (m *Manager) Create(ctx context.Context, clientID string, spec Spec, enroll
 // ClientLimitError says a client holds MaxLivePerClient live sessions, and
 // when the first of them expires at the latest.
 type ClientLimitError struct {
-	Live       int
-	RetryAfter time.Duration
+	Live int
+	Wait time.Duration // until the client's first live session expires
 }
 
 func (e *ClientLimitError) Error() string {
-	return fmt.Sprintf("%v: %d not finished; finish or cancel one, or retry in %v", ErrClientLimit, e.Live, e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("%v: %d not finished; finish or cancel one, or retry in %v", ErrClientLimit, e.Live, e.Wait.Round(time.Second))
 }
+
+// RetryAfter is when a slot frees at the latest.
+func (e *ClientLimitError) RetryAfter() time.Duration { return e.Wait }
 
 func (e *ClientLimitError) Unwrap() error { return ErrClientLimit }
 
@@ -232,7 +235,7 @@ func (m *Manager) clientLimit(clientID string, now time.Time) error {
 	if n < m.cfg.MaxLivePerClient {
 		return nil
 	}
-	return &ClientLimitError{Live: n, RetryAfter: max(first.Sub(now), time.Second)}
+	return &ClientLimitError{Live: n, Wait: max(first.Sub(now), time.Second)}
 }
 
 // Attach connects a transport to a session, checking its token. A session

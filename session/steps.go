@@ -71,9 +71,7 @@ func (st *state) judge(a analysis) {
 	if st.ref == nil && j.IsReference(fa) {
 		st.ref = fa.Face.Embedding
 	}
-	st.collectPAD(fa)
-	st.collectEyes(fa)
-	st.collectViews(fa)
+	st.collectSubject(fa)
 	if st.collecting {
 		if len(st.padScores) >= liveness.MinPADFrames {
 			st.end(store.SessionPassed, "", 1000)
@@ -114,34 +112,31 @@ func (st *state) judge(a analysis) {
 // needs; later frames are not counted.
 const maxPADFrames = 30 * 60
 
-// collectPAD keeps the fused spoof_score of a frame that shows exactly one
-// face, the reference person's: frames of anybody else must not vote on
-// whether the subject is real.
-func (st *state) collectPAD(fa *inference.FaceAnalysis) {
-	j := st.s.m.judge
-	if !st.s.spec.SpoofDetection || fa.Face == nil || fa.Faces != 1 || st.ref == nil || len(st.padScores) >= maxPADFrames {
-		return
-	}
-	if same, _ := j.Verify(fa.Face.Embedding, st.ref); !same {
-		return
-	}
-	st.padScores = append(st.padScores, j.SpoofScore(fa.Face))
-}
-
 // maxViews bounds the subject frames kept for the flat-picture check: when
 // full, every other one is dropped, so that they stay spread over the
 // session (7.5 kB of landmarks each).
 const maxViews = 120
 
-// collectViews keeps the reference person's frames for the flat-picture
-// check.
-func (st *state) collectViews(fa *inference.FaceAnalysis) {
+// collectSubject keeps what a frame of the subject (exactly one face, the
+// reference person's) says for the session-level evidence: its fused
+// spoof_score for the PAD verdict, its eyes for the person's baseline, and
+// its landmarks for the flat-picture check. Frames of anybody else must not
+// vote on whether the subject is real. Frames of an "eyes closed" step count
+// for the baseline too: a front step often passes on its first two frames,
+// too few for a baseline, and closed frames can only lower the median, which
+// lowers the threshold and makes a closure harder to pass, never easier.
+func (st *state) collectSubject(fa *inference.FaceAnalysis) {
+	j := st.s.m.judge
 	if fa.Face == nil || fa.Faces != 1 || st.ref == nil {
 		return
 	}
-	if same, _ := st.s.m.judge.Verify(fa.Face.Embedding, st.ref); !same {
+	if same, _ := j.Verify(fa.Face.Embedding, st.ref); !same {
 		return
 	}
+	if st.s.spec.SpoofDetection && len(st.padScores) < maxPADFrames {
+		st.padScores = append(st.padScores, j.SpoofScore(fa.Face))
+	}
+	st.eyes.Add(j, fa.Face)
 	if len(st.views) == maxViews {
 		for i := range maxViews / 2 {
 			st.views[i] = st.views[2*i+1]
@@ -149,21 +144,6 @@ func (st *state) collectViews(fa *inference.FaceAnalysis) {
 		st.views = st.views[:maxViews/2]
 	}
 	st.views = append(st.views, fa.Face)
-}
-
-// collectEyes keeps the reference person's openness on frontal frames, for
-// the eye baseline. Frames of an "eyes closed" step count too: a front step
-// often passes on its first two frames, too few for a baseline, and the
-// closed frames among them can only lower the median, which lowers the
-// threshold and makes a closure harder to pass, never easier.
-func (st *state) collectEyes(fa *inference.FaceAnalysis) {
-	if fa.Face == nil || fa.Faces != 1 || st.ref == nil {
-		return
-	}
-	j := st.s.m.judge
-	if same, _ := j.Verify(fa.Face.Embedding, st.ref); same {
-		st.eyes.Add(j, fa.Face)
-	}
 }
 
 // feedback picks the one thing the user should change. Spoof and identity

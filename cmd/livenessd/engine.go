@@ -56,7 +56,7 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*inference.En
 	cfg := config.Default().Inference
 	cfg.Device, cfg.Workers = inference.Device(f.device), f.workers
 	eng, err := startEngine(ctx, cfg, f.fetcher(log), log)
-	return eng, liveness.Judge{T: cfg.Thresholds, Fusion: cfg.PAD.Fusion}, err
+	return eng, liveness.NewJudge(cfg), err
 }
 
 // startEngine fetches (or finds in the cache) the runtime and every model,

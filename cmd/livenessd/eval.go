@@ -72,7 +72,7 @@ table and the equal-error point.`)
 		return 1
 	}
 	defer eng.Close()
-	judge := liveness.Judge{T: cfg.Inference.Thresholds, Fusion: cfg.Inference.PAD.Fusion}
+	judge := liveness.NewJudge(cfg.Inference)
 	items, err := evaluate.Score(ctx, eng, judge, srcs, evaluate.Options{Every: *every, Workers: f.workers,
 		Decode: inference.DecodeLimits{MaxPixels: cfg.Limits.MaxPixels, MinSide: inference.DefaultDecodeLimits.MinSide}})
 	if err != nil {
