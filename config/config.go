@@ -229,6 +229,10 @@ func (c Config) Validate() error {
 	if l.MaxImages < 1 || l.MaxImages > 256 {
 		errs = append(errs, fmt.Errorf("limits.max_images %d: want 1..256", l.MaxImages))
 	}
+	if l.MaxImages > c.Inference.QueueSize {
+		// A larger batch could never be admitted: it would always be a 503.
+		errs = append(errs, fmt.Errorf("limits.max_images %d: want <= inference.queue_size %d", l.MaxImages, c.Inference.QueueSize))
+	}
 	if l.MaxImageBytes < 1024 {
 		errs = append(errs, fmt.Errorf("limits.max_image_bytes %d: want >= 1024", l.MaxImageBytes))
 	}

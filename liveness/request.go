@@ -15,6 +15,9 @@ type Params struct {
 	SpoofDetection   *bool    `json:"spoof_detection"`
 	SuccessThreshold *int     `json:"success_threshold"`
 	FaceParameters   []string `json:"face_parameters"`
+	// DeviceID (not in the spec, optional) names the user's device so that
+	// failed checks lock it out as they lock out a user_id.
+	DeviceID string `json:"device_id"`
 }
 
 // Request is the body of POST /liveness-api/verify-face-liveness, field for
@@ -30,6 +33,7 @@ type Plan struct {
 	TrxID            string
 	GalleryID        string // "" when no gallery face was named
 	UserID           string
+	DeviceID         string // "" when the request named none
 	SpoofDetection   bool
 	SuccessThreshold int
 	Parameters       []Parameter
@@ -109,7 +113,12 @@ func (p Params) Check(maxParams int) (Plan, error) {
 	case len(p.FaceParameters) > maxParams:
 		return Plan{}, &FieldError{"face_parameters", fmt.Sprintf("has %d entries; at most %d allowed", len(p.FaceParameters), maxParams)}
 	}
-	plan := Plan{TrxID: p.TrxID, SpoofDetection: true, Parameters: make([]Parameter, len(p.FaceParameters))}
+	plan := Plan{TrxID: p.TrxID, DeviceID: p.DeviceID, SpoofDetection: true, Parameters: make([]Parameter, len(p.FaceParameters))}
+	if p.DeviceID != "" {
+		if err := CheckID("device_id", p.DeviceID); err != nil {
+			return Plan{}, err
+		}
+	}
 	for i, s := range p.FaceParameters {
 		param, err := ParseParameter(s)
 		if err != nil {

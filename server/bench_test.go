@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image"
 	"io"
@@ -147,4 +148,110 @@ func decodeAll(raws [][]byte) ([]*image.NRGBA, error) {
 		}
 	}
 	return imgs, nil
+}
+
+// overloadFor is how long BenchmarkOverload keeps 40 requests in flight.
+var overloadFor = flag.Duration("overload", 60*time.Second, "BenchmarkOverload: how long concurrency 40 lasts (concurrency 2 gets a third of it)")
+
+// overloadPhotos are the phone selfies of each BenchmarkOverload request:
+// 4 images per request, as the abuse probe sent.
+var overloadPhotos = []string{"td_selfie_621ea6ad.jpg", "td_selfie_621ea6b1.jpg", "td_selfie_621f73fc.jpg", "td_selfie_621f7558.jpg"}
+
+// BenchmarkOverload is the abuse probe's overload, run for a fixed time at
+// concurrency 2 (the reference) and then 40: judged images/s, the share of
+// the reference kept under overload, the 503s' p95 and any 504. It runs
+// once whatever -benchtime says: make bench calls it with -benchtime 1x.
+func BenchmarkOverload(b *testing.B) {
+	dir := testkit.Shared(b, "testdata/camera/photos/live")
+	b64s := make([]string, len(overloadPhotos))
+	for i, name := range overloadPhotos {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b64s[i] = base64.StdEncoding.EncodeToString(data)
+	}
+	body, err := json.Marshal(map[string]any{"trx_id": "overload", "images": b64s,
+		"face_parameters": slices.Repeat([]string{"front"}, len(b64s)), "success_threshold": 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := startServer(b, testConfig(b.TempDir()))
+	reference := overload(b, ts.url, body, 2, *overloadFor/3)
+	loaded := overload(b, ts.url, body, 40, *overloadFor)
+	refRate := reference.imagesPerSecond(len(b64s))
+	rate := loaded.imagesPerSecond(len(b64s))
+	b.ReportMetric(refRate, "images/s@2")
+	b.ReportMetric(rate, "images/s@40")
+	b.ReportMetric(100*rate/refRate, "kept-%")
+	b.ReportMetric(loaded.refusedP95(), "503-p95-ms")
+	b.ReportMetric(float64(loaded.statuses[http.StatusGatewayTimeout]), "504s")
+	b.Logf("concurrency 2: %v; concurrency 40: %v", reference.statuses, loaded.statuses)
+	for _, run := range []overloadRun{reference, loaded} {
+		for status, n := range run.statuses {
+			if status != http.StatusOK && status != http.StatusServiceUnavailable {
+				b.Errorf("%d answers of status %d (only 200 and 503 are right under overload)", n, status)
+			}
+		}
+	}
+}
+
+// overloadRun is what one phase of BenchmarkOverload saw.
+type overloadRun struct {
+	elapsed  time.Duration
+	statuses map[int]int
+	refused  []time.Duration // latency of each 503
+}
+
+func (o overloadRun) imagesPerSecond(perRequest int) float64 {
+	return float64(o.statuses[http.StatusOK]*perRequest) / o.elapsed.Seconds()
+}
+
+func (o overloadRun) refusedP95() float64 {
+	if len(o.refused) == 0 {
+		return 0
+	}
+	slices.Sort(o.refused)
+	return float64(o.refused[len(o.refused)*95/100].Microseconds()) / 1000
+}
+
+// overload posts body from c goroutines, each sending its next request as
+// soon as its last one is answered, for d.
+func overload(b *testing.B, url string, body []byte, c int, d time.Duration) overloadRun {
+	run := overloadRun{statuses: map[int]int{}}
+	var mu sync.Mutex
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range c {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				req, _ := http.NewRequest("POST", url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accesstoken", tokenA)
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				run.statuses[resp.StatusCode]++
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					run.refused = append(run.refused, time.Since(t0))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	run.elapsed = time.Since(start)
+	return run
 }

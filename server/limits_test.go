@@ -1,14 +1,17 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/jpeg"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,4 +217,68 @@ func TestStorageFullAnswers507(t *testing.T) {
 	if code, out := ts.call(t, "GET", "/readyz", "", nil); code != 200 {
 		t.Errorf("readyz after freeing space: %d %v", code, out)
 	}
+}
+
+// TestOverloadRefusedBeforeTheBody: once the requests with images in flight
+// fill the gate, the next is answered 503 before a byte of its body is read,
+// so that refusals under overload cost next to nothing. Its body here never
+// comes: only a refusal that does not read it can answer.
+func TestOverloadRefusedBeforeTheBody(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	ts := startServerWith(t, cfg, untilCancelled{sharedEngine(t)})
+	body, err := json.Marshal(batch(t, "held", "fr_obama_obama.jpg", "front"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var held sync.WaitGroup
+	for range gateSize(cfg.Inference.Workers) {
+		req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
+		req.Header.Set("Accesstoken", tokenA)
+		held.Go(func() {
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	defer held.Wait()
+	defer cancel()
+	// Until the held requests are all in, an attempt may enter the gate
+	// itself; it gives up after a second and the next one is tried. The
+	// request is written by hand: it declares a body it never sends.
+	addr := strings.TrimPrefix(ts.url, "http://")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status := headersOnly(t, addr, "POST /liveness-api/verify-face-liveness HTTP/1.1\r\nHost: x\r\nAccesstoken: "+tokenA+
+			"\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
+		if status == http.StatusServiceUnavailable {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 503 before the body within 5 s (last status %d)", status)
+		}
+	}
+}
+
+// headersOnly writes a request's head to addr and returns the answer's
+// status, or 0 when none came within a second.
+func headersOnly(t *testing.T, addr, head string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
 )
 
@@ -32,13 +31,6 @@ func (s *Server) verifyFaceLiveness(w http.ResponseWriter, r *http.Request) {
 	enrolled, err := s.enrolled(r, clientOf(r), plan)
 	if err != nil {
 		writeError(w, r, err)
-		return
-	}
-	if len(req.Images) > s.engine.QueueFree() {
-		// Refused before a pixel is decoded: under overload a 503 must be
-		// quick, and decoding images that cannot be queued wastes the cores
-		// the admitted requests need. (AnalyzeBatch still has the last word.)
-		writeError(w, r, inference.ErrBusy)
 		return
 	}
 	imgs, release, err := s.decodeImages(r.Context(), req.Images, func(i int) string { return fmt.Sprintf("images[%d]", i) })

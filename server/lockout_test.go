@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,37 @@ func TestFailedChecksLockTheUserOut(t *testing.T) {
 	other := with(batch(t, "other", "fr_biden_biden2.jpg", "front"), "facegallery_id", "kyc", "user_id", "biden")
 	if code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, other); code != 200 {
 		t.Errorf("another user: %d %v", code, out)
+	}
+}
+
+// TestFailedChecksLockTheDeviceOut: a device_id is counted as a user_id is,
+// on its own: five failed checks (a frontal photo asked to turn left) lock
+// that device out of batches and sessions, while the same photo from no
+// named device is still judged.
+func TestFailedChecksLockTheDeviceOut(t *testing.T) {
+	ts := startServer(t, testConfig(t.TempDir()))
+	wrongTurn := with(batch(t, "turn", "fr_obama_obama.jpg", "left"), "device_id", "phone-1")
+	for i := range 5 {
+		if code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, wrongTurn); code != 200 || out["liveness"] != "failed" {
+			t.Fatalf("attempt %d: %d %v", i+1, code, out)
+		}
+	}
+	code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, wrongTurn)
+	if msg, _ := out["status_message"].(string); code != 429 || !strings.Contains(msg, "device_id") {
+		t.Errorf("sixth attempt: %d %v; want 429 naming the device_id", code, out)
+	}
+	if code, out := ts.call(t, "POST", "/liveness-api/sessions", tokenA, with(sessionBody("s", "front"), "device_id", "phone-1")); code != 429 {
+		t.Errorf("a session from the locked device: %d %v, want 429", code, out)
+	}
+	if code, out := ts.call(t, "POST", "/liveness-api/verify-face-liveness", tokenA, batch(t, "no-device", "fr_obama_obama.jpg", "left")); code != 200 {
+		t.Errorf("no device named: %d %v, want 200", code, out)
+	}
+	code, st := ts.call(t, "GET", "/liveness-api/lockout?device_id=phone-1", tokenA, nil)
+	if code != 200 || st["locked"] != true || st["device_id"] != "phone-1" {
+		t.Errorf("lockout state: %d %v", code, st)
+	}
+	if code, st := ts.call(t, "GET", "/liveness-api/lockout?device_id=phone-1&user_id=x", tokenA, nil); code != 400 {
+		t.Errorf("both ids: %d %v, want 400", code, st)
 	}
 }
 

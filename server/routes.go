@@ -37,7 +37,7 @@ func (s *Server) routes() http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireClient)
-		r.Post("/liveness-api/verify-face-liveness", s.verifyFaceLiveness)
+		r.With(s.gate).Post("/liveness-api/verify-face-liveness", s.verifyFaceLiveness)
 		r.Post("/liveness-api/sessions", s.createSession)
 		r.Get("/liveness-api/sessions/{id}", s.sessionStatus)
 		r.Get("/liveness-api/sessions/{id}/images/{n}", s.auditImage)
@@ -47,10 +47,10 @@ func (s *Server) routes() http.Handler {
 			r.Post("/create-facegallery", s.changeStore(needs{}, s.createGallery))
 			r.Get("/my-facegalleries", s.myGalleries)
 			r.Delete("/delete-facegallery", s.changeStore(needs{}, s.deleteGallery))
-			r.Post("/enroll-face", s.enrollFace)
+			r.With(s.gate).Post("/enroll-face", s.enrollFace)
 			r.Post("/list-faces", s.listFaces)
 			r.Delete("/delete-face", s.changeStore(needs{user: true}, s.deleteFace))
-			r.Post("/verify-face", s.verifyFace)
+			r.With(s.gate).Post("/verify-face", s.verifyFace)
 		})
 	})
 	return r

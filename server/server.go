@@ -47,6 +47,8 @@ type Server struct {
 	metrics  *metrics
 	decode   inference.DecodeLimits
 	pixels   *semaphore.Weighted // decoded pixels in flight, limits.max_pixels_in_flight
+	admitted *semaphore.Weighted // REST images being decoded, queued or analysed
+	imaging  chan struct{}       // REST requests with images in flight (see gate)
 	lockout  *lockout.Limiter    // failed checks per user_id
 	guesses  *lockout.Limiter    // wrong OAuth client secrets, per client_id and per address
 	sessions *session.Manager
@@ -71,6 +73,8 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 	}
 	var err error
 	s.pixels = semaphore.NewWeighted(int64(cfg.Limits.MaxPixelsInFlight))
+	s.admitted = semaphore.NewWeighted(int64(cfg.Inference.QueueSize + cfg.Inference.Workers))
+	s.imaging = make(chan struct{}, gateSize(cfg.Inference.Workers))
 	s.lockout = lockout.New(cfg.Lockout, nil)
 	s.guesses = lockout.New(tokenGuesses, nil)
 	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
