@@ -95,7 +95,9 @@ func (a *Authority) Authenticate(token string) (string, error) {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "", ErrExpiredToken
 	case err != nil:
-		return "", fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		// The library's own wording ("token has invalid claims: ...")
+		// would tell a forger which check stopped the token.
+		return "", fmt.Errorf("%w: not a token this server issued", ErrInvalidToken)
 	}
 	if _, known := a.clients[claims.Subject]; !known {
 		return "", fmt.Errorf("%w: client %q is no longer configured", ErrInvalidToken, claims.Subject)

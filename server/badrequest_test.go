@@ -65,8 +65,8 @@ func TestBadRequests(t *testing.T) {
 		// Access tokens.
 		{"no token", "POST", liveness, "", "", one, 401, "access token missing"},
 		{"unknown static token", "POST", liveness, "not-a-token-0123456789", "", one, 401, "access token invalid"},
-		{"malformed JWT", "POST", liveness, "abc.def.ghi", "", one, 401, "access token invalid"},
-		{"forged JWT", "POST", liveness, forged, "", one, 401, "signature is invalid"},
+		{"malformed JWT", "POST", liveness, "abc.def.ghi", "", one, 401, "access token invalid: not a token this server issued"},
+		{"forged JWT", "POST", liveness, forged, "", one, 401, "access token invalid: not a token this server issued"},
 		{"expired JWT", "POST", liveness, expired, "", one, 401, "access token expired"},
 		// Body shape.
 		{"wrong content type", "POST", liveness, tokenA, "text/plain", []byte("{}"), 415, "send application/json"},

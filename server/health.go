@@ -48,8 +48,8 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 func staticFiles() http.Handler {
 	files := http.FileServerFS(web.Files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; "+
-			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "+
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; "+
+			"style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "+
 			"frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Frame-Options", "DENY") // the camera page must not be framed by another site (clickjacking)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +180,34 @@ func TestSecurityHeaders(t *testing.T) {
 		resp.Body.Close()
 		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s: headers %v", path, resp.Header)
+		}
+	}
+	// The pages run under a policy without 'unsafe-inline', so they hold no
+	// inline script or style: each is a file the policy allows.
+	inline := regexp.MustCompile(`<script>|<script type="module">|<style|\son[a-z]+=|style="`)
+	for _, page := range []string{"/", "/batch.html"} {
+		resp, err := client.Get(ts.url + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: Content-Security-Policy %q", page, csp)
+		}
+		if m := inline.Find(html); m != nil {
+			t.Errorf("%s holds inline %q", page, m)
+		}
+		for _, m := range regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllSubmatch(html, -1) {
+			asset, err := client.Get(ts.url + string(m[1]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			asset.Body.Close()
+			if asset.StatusCode != 200 {
+				t.Errorf("%s: %s answers %d", page, m[1], asset.StatusCode)
+			}
 		}
 	}
 }

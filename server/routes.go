@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	static := staticFiles()
 	r.Method(http.MethodGet, "/", static)
 	r.Method(http.MethodGet, "/batch.html", static)
+	r.Method(http.MethodGet, "/assets/{file}", static)
 	r.With(crossOrigin).Method(http.MethodGet, "/sdk/{file}", static)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)

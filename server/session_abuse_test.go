@@ -1,11 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +154,19 @@ func TestSessionProtocolAbuse(t *testing.T) {
 		}
 		if n := o.count(protocol.TypeError); n < 3 { // two bad messages, then "cancelled"
 			t.Errorf("%d error messages: %v", n, o.messages)
+		}
+	})
+	t.Run("invalid UTF-8 text", func(t *testing.T) {
+		ws := dial(t, ts.createSession(t, tokenA, sessionBody("utf8", "front")))
+		ws.Write(context.Background(), websocket.MessageText, []byte("{\"type\":\"hello\",\"x\":\"\xff\xfe\"}"))
+		if o := drain(t, ws); o.closeCode != websocket.StatusInvalidFramePayloadData {
+			t.Errorf("close %v, want 1007", o.closeCode)
+		}
+	})
+	t.Run("unmasked frame", func(t *testing.T) {
+		c := ts.createSession(t, tokenA, sessionBody("unmasked", "front"))
+		if code := unmaskedFrameClose(t, c); code != int(websocket.StatusProtocolError) {
+			t.Errorf("close %d, want 1002", code)
 		}
 	})
 	t.Run("second connection", func(t *testing.T) {
@@ -296,4 +314,54 @@ func TestBadHandshakeLeavesTheSessionUsable(t *testing.T) {
 		}
 	}
 	dial(t, c) // the session still takes its connection
+}
+
+// unmaskedFrameClose upgrades by hand, sends one text frame without the mask
+// every client frame must carry, and returns the code of the server's close
+// frame (0 if none came within 10 s).
+func unmaskedFrameClose(t *testing.T, c created) int {
+	t.Helper()
+	u, err := url.Parse(c.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET %s?session_token=%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", u.Path, c.SessionToken, u.Host)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", err, resp)
+	}
+	hello := []byte(`{"type":"hello"}`)
+	conn.Write(append([]byte{0x81, byte(len(hello))}, hello...)) // FIN + text, mask bit clear
+	for {
+		var head [2]byte
+		if _, err := io.ReadFull(br, head[:]); err != nil {
+			return 0
+		}
+		n := int(head[1] & 0x7f)
+		switch n {
+		case 126:
+			var ext [2]byte
+			io.ReadFull(br, ext[:])
+			n = int(binary.BigEndian.Uint16(ext[:]))
+		case 127:
+			var ext [8]byte
+			io.ReadFull(br, ext[:])
+			n = int(binary.BigEndian.Uint64(ext[:]))
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return 0
+		}
+		if head[0]&0x0f == 0x8 && n >= 2 {
+			return int(binary.BigEndian.Uint16(payload))
+		}
+	}
 }

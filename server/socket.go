@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/go-chi/chi/v5"
@@ -147,13 +148,28 @@ func readLoop(ctx context.Context, c *websocket.Conn, conn *session.Conn, out *o
 	for {
 		typ, data, err := c.Read(ctx)
 		if err != nil {
-			// The library has closed with 1009 when a message is over the limit.
-			if strings.Contains(err.Error(), "read limited") {
+			var ce websocket.CloseError
+			switch {
+			// The library has closed with 1009 when a message is over the
+			// limit; it refuses an unmasked frame (RFC 6455 5.1) but leaves
+			// the close to us. Neither error has a type to match.
+			case strings.Contains(err.Error(), "read limited"):
 				return "the client sent a message over the size limit"
+			case strings.Contains(err.Error(), "unmasked frame"):
+				out.close(websocket.StatusProtocolError, "client frames must be masked")
+				return "the client sent an unmasked frame"
+			case errors.As(err, &ce) && !utf8.ValidString(ce.Reason):
+				// The library has echoed the close already (RFC 6455 8.1
+				// would fail the connection): only the record can say so.
+				return "the client closed with a reason that is not UTF-8"
 			}
 			return "the client disconnected"
 		}
 		now := time.Now()
+		if typ == websocket.MessageText && !utf8.Valid(data) {
+			out.close(websocket.StatusInvalidFramePayloadData, "text messages must be UTF-8")
+			return "the client sent a text message that is not UTF-8"
+		}
 		if typ == websocket.MessageBinary {
 			seq++
 			if !bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}) {
