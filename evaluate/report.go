@@ -62,14 +62,17 @@ func Print(w io.Writer, j liveness.Judge, items []Item, targetAPCER float64) {
 
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	// A clip is judged as a session would judge it, over all its frames.
-	fmt.Fprintf(tw, "\nsource\tlabel\titems\twrong at %.3f\tno face\tas a session (median spoof_score)\n", threshold)
+	// The device column counts items where the device check (when on) saw
+	// a phone or screen around the face; the flat column is the clip's
+	// flat-picture check (when on and enough views moved).
+	fmt.Fprintf(tw, "\nsource\tlabel\titems\twrong at %.3f\tno face\tas a session (median spoof_score)\tdevice seen\tflat (parallax ratio)\n", threshold)
 	for _, s := range bySource(items, threshold) {
 		session := ""
 		if s.clip {
 			pad := j.SessionPAD(s.scores)
 			session = map[bool]string{true: "real", false: "attack"}[pad.Real] + fmt.Sprintf(" (%.3f)", pad.Score)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", s.name, s.label, s.items, s.wrong, s.noFace, session)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%d\t%s\n", s.name, s.label, s.items, s.wrong, s.noFace, session, s.devices, s.flat)
 	}
 	tw.Flush()
 }
@@ -77,6 +80,8 @@ func Print(w io.Writer, j liveness.Judge, items []Item, targetAPCER float64) {
 type sourceRow struct {
 	name, label          string
 	items, wrong, noFace int
+	devices              int    // items with a phone or screen seen around the face
+	flat                 string // "yes (0.42)", "no (0.81)", or "" when not judged
 	clip                 bool
 	scores               []float64
 }
@@ -100,6 +105,12 @@ func bySource(items []Item, t float64) []sourceRow {
 		}
 		rows[i].items++
 		rows[i].scores = append(rows[i].scores, it.Spoof)
+		if it.Device != "" {
+			rows[i].devices++
+		}
+		if it.Flat != nil {
+			rows[i].flat = map[bool]string{true: "yes", false: "no"}[*it.Flat] + fmt.Sprintf(" (%.2f)", *it.ParallaxRatio)
+		}
 		if (it.Spoof >= t) == it.Real {
 			rows[i].wrong++
 		}

@@ -34,8 +34,17 @@ type Item struct {
 	PAD    map[string]float64 `json:"pad_scores,omitempty"`
 	Spoof  float64            `json:"spoof_score"` // fused by the judge; 1 when no face was found
 	Error  string             `json:"error,omitempty"`
+	// Device is the phone, screen or laptop class seen around the face, with
+	// inference.device_check on; empty when none was.
+	Device string `json:"device,omitempty"`
+	// ParallaxRatio and Flat are the flat-picture check over the clip's
+	// scored frames (the same for every frame of a clip), with
+	// thresholds.flat_check on and enough view pairs; nil otherwise.
+	ParallaxRatio *float64 `json:"parallax_ratio,omitempty"`
+	Flat          *bool    `json:"flat,omitempty"`
 
-	source string // Source.Name, for per-clip tables
+	source string          // Source.Name, for per-clip tables
+	face   *inference.Face // for the clip's flat-picture check
 }
 
 // Options say how items are sampled and scored.
@@ -102,11 +111,39 @@ func Score(ctx context.Context, a Analyzer, j liveness.Judge, srcs []Source, opt
 	if err != nil {
 		return nil, err
 	}
+	flatByClip(j, items)
 	out := make([]Item, len(items))
 	for i, it := range items {
 		out[i] = *it
 	}
 	return out, nil
+}
+
+// flatByClip runs the flat-picture check over each clip's scored faces, as a
+// session runs it over its subject's frames, and records it on every frame.
+func flatByClip(j liveness.Judge, items []*Item) {
+	if !j.T.FlatCheck {
+		return
+	}
+	faces := map[string][]*inference.Face{}
+	for _, it := range items {
+		if it.Clip && it.face != nil {
+			faces[it.source] = append(faces[it.source], it.face)
+		}
+	}
+	judged := map[string]liveness.Flatness{}
+	for src, fs := range faces {
+		judged[src] = j.Flatness(fs)
+	}
+	for _, it := range items {
+		if !it.Clip {
+			continue
+		}
+		if f := judged[it.source]; f.Pairs >= j.T.FlatMinPairs {
+			ratio, flat := f.Ratio, f.Flat
+			it.ParallaxRatio, it.Flat = &ratio, &flat
+		}
+	}
 }
 
 func judgeItem(ctx context.Context, a Analyzer, j liveness.Judge, it *Item, img *image.NRGBA) {
@@ -118,7 +155,10 @@ func judgeItem(ctx context.Context, a Analyzer, j liveness.Judge, it *Item, img 
 	if fa.Face == nil {
 		return
 	}
-	it.Face = true
+	it.Face, it.face = true, fa.Face
+	if sc := fa.Face.Screen; sc != nil {
+		it.Device = sc.Class
+	}
 	it.Masked = j.Masked(fa.Face)
 	it.PAD = liveness.PADScores(fa.Face)
 	it.Spoof = j.SpoofScore(fa.Face)

@@ -41,6 +41,9 @@ type Face struct {
 	// that compare frames (a flat picture moves all of them by one
 	// homography).
 	Mesh []Point
+	// Screen is a phone, screen or laptop around the face; nil when none
+	// was seen or the device check did not run on this image.
+	Screen *Screen
 }
 
 // Box is an axis-aligned rectangle in image pixels.
@@ -61,5 +64,6 @@ type Timings struct {
 	Spoof   time.Duration // every configured PAD model
 	Mask    time.Duration
 	Embed   time.Duration
+	Screen  time.Duration // the phone/screen detector, when it ran
 	Total   time.Duration
 }

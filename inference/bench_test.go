@@ -73,7 +73,7 @@ func benchPipeline(b *testing.B, threads int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		fa, err := p.analyze(img)
+		fa, err := p.analyze(img, Want{Screen: true})
 		if err != nil || fa.Face == nil {
 			b.Fatalf("analyze: %v (face %v)", err, fa != nil && fa.Face != nil)
 		}

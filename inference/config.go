@@ -9,12 +9,17 @@ import (
 
 // Config sizes the worker pool and holds every decision threshold.
 type Config struct {
-	Device         Device     `yaml:"device"`
-	Workers        int        `yaml:"workers"`          // model-session sets; default one per core
-	IntraOpThreads int        `yaml:"intra_op_threads"` // threads inside one model run; default 1
-	QueueSize      int        `yaml:"queue_size"`       // images waiting for a worker before ErrBusy
-	PAD            PADConfig  `yaml:"pad"`
-	Thresholds     Thresholds `yaml:"thresholds"`
+	Device         Device    `yaml:"device"`
+	Workers        int       `yaml:"workers"`          // model-session sets; default one per core
+	IntraOpThreads int       `yaml:"intra_op_threads"` // threads inside one model run; default 1
+	QueueSize      int       `yaml:"queue_size"`       // images waiting for a worker before ErrBusy
+	PAD            PADConfig `yaml:"pad"`
+	// DeviceCheck loads PP-PicoDet and looks for a phone, screen or laptop
+	// around the face: on every batch image and on session frames at a
+	// bounded rate (see session). Off by default: it costs ~39 ms per image
+	// on one core and sees only replays whose device edge is in view.
+	DeviceCheck bool       `yaml:"device_check"`
+	Thresholds  Thresholds `yaml:"thresholds"`
 }
 
 // Thresholds are the numbers that turn model outputs into verdicts. The
@@ -83,6 +88,12 @@ type Thresholds struct {
 	FlatRatio     float64 `yaml:"flat_ratio"`
 	FlatMinChange float64 `yaml:"flat_min_change"`
 	FlatMinPairs  int     `yaml:"flat_min_pairs"`
+
+	// With device_check on, a phone, screen or laptop box whose three COCO
+	// scores sum to at least DeviceScore and that holds at least
+	// DeviceCover of the face box fails the image or frame.
+	DeviceScore float64 `yaml:"device_score"`
+	DeviceCover float64 `yaml:"device_cover"`
 }
 
 // DefaultThresholds are the starting points measured on ../shared/testdata
@@ -111,6 +122,8 @@ func DefaultThresholds() Thresholds {
 		FlatRatio:        0.55,
 		FlatMinChange:    0.03,
 		FlatMinPairs:     5,
+		DeviceScore:      0.5,
+		DeviceCover:      0.8,
 	}
 }
 
@@ -150,7 +163,8 @@ func (c Config) Validate() error {
 	}
 	t := c.Thresholds
 	unit := map[string]float64{"detect_score": t.DetectScore, "nms_iou": t.NMSIoU, "mask": t.Mask,
-		"spoof": t.Spoof, "eye_openness": t.EyeOpenness, "mouth_ratio": t.MouthRatio, "eye_baseline_ratio": t.EyeBaselineRatio}
+		"spoof": t.Spoof, "eye_openness": t.EyeOpenness, "mouth_ratio": t.MouthRatio, "eye_baseline_ratio": t.EyeBaselineRatio,
+		"device_score": t.DeviceScore, "device_cover": t.DeviceCover}
 	for name, v := range unit {
 		if v <= 0 || v >= 1 {
 			errs = append(errs, fmt.Errorf("thresholds.%s %v: want 0 < x < 1", name, v))

@@ -76,13 +76,21 @@ func nms(dets []detection, iou float64) []detection {
 }
 
 func boxIoU(a, b Box) float64 {
-	ix := math.Min(a.X+a.W, b.X+b.W) - math.Max(a.X, b.X)
-	iy := math.Min(a.Y+a.H, b.Y+b.H) - math.Max(a.Y, b.Y)
-	if ix <= 0 || iy <= 0 {
+	inter := overlap(a, b)
+	if inter == 0 {
 		return 0
 	}
-	inter := ix * iy
 	return inter / (a.Area() + b.Area() - inter)
+}
+
+// overlap is the area two boxes share.
+func overlap(a, b Box) float64 {
+	w := math.Min(a.X+a.W, b.X+b.W) - math.Max(a.X, b.X)
+	h := math.Min(a.Y+a.H, b.Y+b.H) - math.Max(a.Y, b.Y)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return w * h
 }
 
 func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }

@@ -43,6 +43,7 @@ type Engine struct {
 type job struct {
 	ctx  context.Context
 	img  *image.NRGBA
+	want Want
 	done chan<- result
 }
 
@@ -117,7 +118,7 @@ func (e *Engine) work(p *pipeline) {
 		case j.ctx.Err() != nil:
 			j.done <- result{err: j.ctx.Err()}
 		default:
-			fa, err := p.analyze(j.img)
+			fa, err := p.analyze(j.img, j.want)
 			j.done <- result{fa: fa, err: err}
 		}
 	}
@@ -126,7 +127,13 @@ func (e *Engine) work(p *pipeline) {
 // Analyze runs the pipeline on one decoded image. It fails fast with ErrBusy
 // when the queue is full and returns ctx's error if ctx ends first.
 func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA) (*FaceAnalysis, error) {
-	dones, err := e.submit(ctx, []*image.NRGBA{img})
+	return e.AnalyzeWith(ctx, img, Want{Screen: true})
+}
+
+// AnalyzeWith is Analyze running only the optional stages want asks for:
+// sessions check for a device on some frames only.
+func (e *Engine) AnalyzeWith(ctx context.Context, img *image.NRGBA, want Want) (*FaceAnalysis, error) {
+	dones, err := e.submit(ctx, []*image.NRGBA{img}, want)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +145,7 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA) (*FaceAnalysis, 
 func (e *Engine) AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*FaceAnalysis, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // after a failure, the rest of the batch is skipped by the workers
-	dones, err := e.submit(ctx, imgs)
+	dones, err := e.submit(ctx, imgs, Want{Screen: true})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +162,7 @@ func (e *Engine) AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*Face
 
 // submit queues all images or none. Holding the write lock keeps other
 // senders out, so the free space it sees can only grow while it sends.
-func (e *Engine) submit(ctx context.Context, imgs []*image.NRGBA) ([]chan result, error) {
+func (e *Engine) submit(ctx context.Context, imgs []*image.NRGBA, want Want) ([]chan result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -170,7 +177,7 @@ func (e *Engine) submit(ctx context.Context, imgs []*image.NRGBA) ([]chan result
 	dones := make([]chan result, len(imgs))
 	for i, img := range imgs {
 		dones[i] = make(chan result, 1) // buffered: a worker never waits on a caller that left
-		e.jobs <- job{ctx: ctx, img: img, done: dones[i]}
+		e.jobs <- job{ctx: ctx, img: img, want: want, done: dones[i]}
 	}
 	return dones, nil
 }

@@ -27,6 +27,7 @@ const tightCropPad = 0.25
 // runs one image at a time through it.
 type pipeline struct {
 	detector, mesh, iris, mask, embed *model
+	screen                            *model            // the phone/screen detector; nil unless device_check is on
 	pad                               map[string]*model // the configured PAD models' sessions, by manifest role
 	padModels                         []string          // configured PAD model names, in report order
 	th                                Thresholds
@@ -63,6 +64,12 @@ func newPipeline(man *models.Manifest, paths models.Paths, opts *ort.SessionOpti
 			return nil, err
 		}
 	}
+	if cfg.DeviceCheck {
+		if p.screen, err = load(models.RoleDevice); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
 	for _, name := range cfg.PAD.Models {
 		for _, role := range padRoles[name] {
 			if p.pad[role], err = load(role); err != nil {
@@ -80,8 +87,15 @@ func (p *pipeline) close() {
 	}
 }
 
+// Want names the optional stages an analysis runs beyond every model the
+// face always gets.
+type Want struct {
+	// Screen runs the phone/screen detector, when device_check loaded it.
+	Screen bool
+}
+
 // analyze runs every model on the image's largest face.
-func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
+func (p *pipeline) analyze(img *image.NRGBA, want Want) (*FaceAnalysis, error) {
 	start := time.Now()
 	res := &FaceAnalysis{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
 	t := &res.Timings
@@ -154,6 +168,18 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
 
+	if p.screen != nil && want.Screen {
+		done = lap(&t.Screen)
+		f.Screen, err = findScreen(p.screen, work, subject.box, p.th)
+		done()
+		if err != nil {
+			return nil, fmt.Errorf("screen: %w", err)
+		}
+		if f.Screen != nil {
+			f.Screen.Box, _ = back(f.Screen.Box, [5]Point{}, nil)
+		}
+	}
+
 	f.Mesh = make([]Point, meshPoints)
 	for i, q := range pts {
 		f.Mesh[i] = Point{q.X, q.Y}
@@ -165,21 +191,25 @@ func (p *pipeline) analyze(img *image.NRGBA) (*FaceAnalysis, error) {
 }
 
 // locate finds the faces and the subject's mesh, making sure the subject is
-// upright. Photos often reach us sideways (a phone that dropped or mangled the
-// EXIF orientation) and every model after the detector needs an upright face.
-// The detector still fires on a sideways face, with keypoints that look
-// upright, but the mesh model's face-presence score then collapses (measured:
-// about 1.0 upright, 0.0-0.3 sideways). So when the mesh does not see a face,
-// the image is turned by 90, 270 and 180 degrees and the first orientation
-// where it does wins. Without any detection, a tight crop gets a second try
-// with a border around it. Rotation is the counter-clockwise turn applied.
+// upright. Photos often reach us sideways or upside down (a phone that
+// dropped or mangled the EXIF orientation) and every model after the
+// detector needs an upright face. The detector still fires on a turned face,
+// with keypoints that look upright, but the mesh model's face-presence score
+// then drops (measured on 4 sample photos: 1.00 upright; 0.00-0.02 sideways;
+// 0.60-0.62 upside down for two of them, which a 0.5 bar took as upright).
+// So an orientation whose presence reaches uprightPresence wins at once;
+// otherwise the image is also turned by 90, 270 and 180 degrees and the
+// orientation with the highest presence of at least minFacePresence wins.
+// Without any detection, a tight crop gets a second try with a border
+// around it. Rotation is the counter-clockwise turn applied.
 func (p *pipeline) locate(img *image.NRGBA, t *Timings) (work *image.NRGBA, dets []detection, rotation int, err error) {
 	type found struct {
-		img  *image.NRGBA
-		dets []detection
-		rot  int
+		img      *image.NRGBA
+		dets     []detection
+		rot      int
+		presence float64
 	}
-	var first *found
+	var first, best *found
 	for _, rot := range []int{0, 90, 270, 180} {
 		turned := rotate(img, rot)
 		t0 := time.Now()
@@ -200,24 +230,36 @@ func (p *pipeline) locate(img *image.NRGBA, t *Timings) (work *image.NRGBA, dets
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("mesh: %w", err)
 		}
-		if presence >= minFacePresence {
+		if presence >= uprightPresence {
 			return turned, d, rot, nil
 		}
+		f := &found{turned, d, rot, presence}
 		if first == nil {
-			first = &found{turned, d, rot}
+			first = f
+		}
+		if presence >= minFacePresence && (best == nil || presence > best.presence) {
+			best = f
 		}
 	}
-	if first == nil {
+	if best == nil {
+		// No orientation convinced the mesh: keep the first detection as it is.
+		best = first
+	}
+	if best == nil {
 		return img, nil, 0, nil
 	}
-	// No orientation convinced the mesh: keep the first detection as it is.
-	_, err = landmarks(p.mesh, first.img, largest(first.dets), &p.mesh468)
-	return first.img, first.dets, first.rot, err
+	// The mesh buffer holds the last orientation tried: measure the winner's.
+	_, err = landmarks(p.mesh, best.img, largest(best.dets), &p.mesh468)
+	return best.img, best.dets, best.rot, err
 }
 
-// minFacePresence is the mesh model's face-presence probability above which
-// its crop holds an upright face.
-const minFacePresence = 0.5
+// A mesh face-presence probability of at least minFacePresence means the
+// crop holds a face that may be upright; uprightPresence, that it is (the
+// upright sample photos score 1.00, upside-down ones up to 0.62).
+const (
+	minFacePresence = 0.5
+	uprightPresence = 0.9
+)
 
 func rotate(img *image.NRGBA, ccw int) *image.NRGBA {
 	switch ccw {

@@ -33,6 +33,16 @@ type Attributes struct {
 	RightEyeScore float64            `json:"right_eye_score"`
 	Mouth         string             `json:"mouth"`
 	MouthScore    float64            `json:"mouth_score"`
+	// Device is the phone, screen or laptop seen around the face when the
+	// device check ran and found one (not in the Riset.ai contract).
+	Device *Device `json:"device,omitempty"`
+}
+
+// Device is a phone, screen or laptop box around the face.
+type Device struct {
+	Class string  `json:"class"` // "cell phone", "tv" or "laptop"
+	Score float64 `json:"score"`
+	Box   Box     `json:"box"`
 }
 
 // Box is the subject face's rectangle in image pixels.
@@ -53,8 +63,10 @@ func (j Judge) AttributesOf(fa *inference.FaceAnalysis, eyes EyeBaseline, withSp
 		return a
 	}
 	a.FaceDetected = true
-	a.Box = &Box{X: int(math.Round(f.Box.X)), Y: int(math.Round(f.Box.Y)),
-		Width: int(math.Round(f.Box.W)), Height: int(math.Round(f.Box.H))}
+	a.Box = boxOf(f.Box)
+	if sc := f.Screen; sc != nil {
+		a.Device = &Device{Class: sc.Class, Score: round(sc.Score, 4), Box: *boxOf(sc.Box)}
+	}
 	a.Masker, a.MaskerScore = j.Masked(f), round(f.MaskScore, 4)
 	if withSpoof {
 		score := j.SpoofScore(f)
@@ -71,6 +83,10 @@ func (j Judge) AttributesOf(fa *inference.FaceAnalysis, eyes EyeBaseline, withSp
 	a.RightEye, a.RightEyeScore = openClosed(right.Open), round(right.Score, 4)
 	a.Mouth, a.MouthScore = openClosed(mouth.Open), round(mouth.Score, 4)
 	return a
+}
+
+func boxOf(b inference.Box) *Box {
+	return &Box{X: int(math.Round(b.X)), Y: int(math.Round(b.Y)), Width: int(math.Round(b.W)), Height: int(math.Round(b.H))}
 }
 
 func openClosed(open bool) string {

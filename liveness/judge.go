@@ -75,6 +75,11 @@ func (j Judge) Frame(fa *inference.FaceAnalysis, p Parameter, s Subject, spoofDe
 	if !r.Match {
 		r.Reasons = append(r.Reasons, why)
 	}
+	if f.Screen != nil {
+		// A replay held up to the camera with its edge in view; only checked
+		// with inference.device_check on.
+		r.Reasons = append(r.Reasons, "a phone or screen surrounds the face ("+f.Screen.Class+")")
+	}
 	if fa.Faces > 1 {
 		// One rule for batch and sessions: a second face of comparable size
 		// (see inference's comparableFaces) fails the image, because nobody

@@ -159,3 +159,27 @@ func TestImageBytesEncodings(t *testing.T) {
 		t.Errorf("empty: %v", err)
 	}
 }
+
+// TestScreenAroundTheFace: with the device check's evidence, an image with a
+// phone or screen around the face fails with that reason, and a session
+// fails once two of its checked frames showed one, not on one alone.
+func TestScreenAroundTheFace(t *testing.T) {
+	j := Judge{T: inference.DefaultThresholds(), Fusion: FuseMax}
+	emb := []float32{1, 0}
+	phone := &inference.Screen{Class: "cell phone", Score: 0.9, Box: inference.Box{W: 300, H: 500}, Cover: 1}
+	withScreen := &inference.FaceAnalysis{Faces: 1, Face: &inference.Face{Embedding: emb, Screen: phone}}
+	r := j.Image(withScreen, Front, Subject{Ref: emb}, false)
+	if r.Passed || len(r.Reasons) != 1 || !strings.Contains(r.Reasons[0], "phone or screen") || r.Device == nil || r.Device.Class != "cell phone" {
+		t.Errorf("image with a phone around the face: %+v", r)
+	}
+	plain := &inference.Face{Embedding: emb}
+	pad := SessionPAD{Real: true}
+	passed := Results{{Passed: true}}
+	if v := j.Session(passed, 1, 1, false, pad, []*inference.Face{plain, withScreen.Face, plain}); v.Liveness != Passed {
+		t.Errorf("one checked frame with a screen: %s %v, want passed", v.Liveness, v.Reasons)
+	}
+	v := j.Session(passed, 1, 1, false, pad, []*inference.Face{withScreen.Face, plain, withScreen.Face})
+	if v.Liveness != Failed || len(v.Reasons) != 1 || !strings.Contains(v.Reasons[0], "phone or screen") {
+		t.Errorf("two checked frames with a screen: %s %v, want failed for the screen", v.Liveness, v.Reasons)
+	}
+}

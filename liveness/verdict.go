@@ -76,6 +76,24 @@ func (v *Verdict) flat(j Judge, subject []*inference.Face) {
 	}
 }
 
+// screenFrames is how many of a session's frames must show a phone or
+// screen around the subject's face for the session to fail: the device
+// check runs on about one frame a second, and one frame alone must not
+// decide (on the development data it flagged no live frame, and 31 of 32
+// sampled frames of a phone replay whose edge is in view).
+const screenFrames = 2
+
+// screens counts the faces a phone or screen was seen around.
+func screens(faces []*inference.Face) int {
+	n := 0
+	for _, f := range faces {
+		if f.Screen != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // batchEyes is the batch person's eye baseline from the batch's own images:
 // the frontal faces of the reference person in images not asked to close the
 // eyes (a batch of one photo has none, and the absolute threshold decides).
@@ -106,6 +124,9 @@ func (j Judge) Session(results Results, passed, successThreshold int, spoofDetec
 		}
 	}
 	v.flat(j, subject)
+	if n := screens(subject); n >= screenFrames {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("a phone or screen surrounds the face in %d checked frames", n))
+	}
 	if passed < successThreshold {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d steps passed; success_threshold is %d", passed, len(results), successThreshold))
 	}

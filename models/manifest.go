@@ -28,6 +28,9 @@ const (
 	// (../shared/MODELS.md (c)): they err on different captures than it does.
 	RolePADFaceplugin = "pad_faceplugin"
 	RolePADCelebA     = "pad_celeba"
+	// RoleDevice is the COCO object detector that finds a phone, screen or
+	// laptop around the face (inference.device_check).
+	RoleDevice = "device"
 )
 
 // RoleCanonicalFace is MediaPipe's canonical 3-D face, the data file head
@@ -38,7 +41,7 @@ const RoleCanonicalFace = "canonical_face"
 var dataRoles = []string{RoleCanonicalFace}
 
 // allRoles lists every role the manifest must provide, each exactly once.
-var allRoles = []string{RoleDetector, RoleLandmarks, RoleIris, RoleSpoofV2, RoleSpoofV1SE, RoleMask, RoleEmbedding, RolePADFaceplugin, RolePADCelebA}
+var allRoles = []string{RoleDetector, RoleLandmarks, RoleIris, RoleSpoofV2, RoleSpoofV1SE, RoleMask, RoleEmbedding, RolePADFaceplugin, RolePADCelebA, RoleDevice}
 
 // ErrUnknownRole is wrapped by Manifest.Model when no model has the role.
 var ErrUnknownRole = errors.New("models: unknown role")

@@ -30,6 +30,7 @@ import (
 // Analyzer is what the server needs of the inference engine.
 type Analyzer interface {
 	Analyze(ctx context.Context, img *image.NRGBA) (*inference.FaceAnalysis, error)
+	AnalyzeWith(ctx context.Context, img *image.NRGBA, want inference.Want) (*inference.FaceAnalysis, error)
 	AnalyzeBatch(ctx context.Context, imgs []*image.NRGBA) ([]*inference.FaceAnalysis, error)
 	QueueDepth() int
 	QueueFree() int

@@ -43,7 +43,7 @@ var (
 
 // Analyzer is what sessions need of the inference engine.
 type Analyzer interface {
-	Analyze(ctx context.Context, img *image.NRGBA) (*inference.FaceAnalysis, error)
+	AnalyzeWith(ctx context.Context, img *image.NRGBA, want inference.Want) (*inference.FaceAnalysis, error)
 }
 
 // Config sizes the engine.

@@ -61,7 +61,8 @@ type state struct {
 	ctx        context.Context // the session's: cancelled when it ends
 	conn       *Conn
 	started    time.Time
-	step       int // index into s.order; len(s.order) when all were asked
+	lastScreen time.Time // when a frame last got the phone/screen detector
+	step       int       // index into s.order; len(s.order) when all were asked
 	stepFrom   time.Time
 	timer      *time.Timer
 	results    []liveness.ImageResult // in parameter order
@@ -154,11 +155,20 @@ func (st *state) accept() attachReply {
 	return attachReply{conn: st.conn}
 }
 
+// screenEvery bounds how often a session's frames get the phone/screen
+// detector (inference.device_check): it costs ~39 ms of a core, as much as
+// the rest of the frame's models, and a replay's device stays in view.
+const screenEvery = time.Second
+
 // analyze runs the pipeline on a sampled frame off the session goroutine,
 // which stays free to answer timers and the transport.
 func (st *state) analyze(f Frame) {
 	s := st.s
 	s.m.metrics.frames.WithLabelValues("sampled").Inc()
+	var want inference.Want
+	if f.At.Sub(st.lastScreen) >= screenEvery {
+		want.Screen, st.lastScreen = true, f.At
+	}
 	st.work.Add(1)
 	go func() {
 		defer st.work.Done()
@@ -170,7 +180,7 @@ func (st *state) analyze(f Frame) {
 			img = imaging.Clone(f.Image) // the pipeline reads NRGBA
 		}
 		if a.err == nil {
-			a.fa, a.err = s.m.engine.Analyze(st.ctx, img)
+			a.fa, a.err = s.m.engine.AnalyzeWith(st.ctx, img, want)
 		}
 		if a.err == nil {
 			s.m.observe(a.fa)
