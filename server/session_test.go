@@ -23,9 +23,15 @@ import (
 )
 
 // clipFrames reads every JPEG frame of a clip in ../shared/testdata/video.
+// clipFrames reads a clip of ../shared/testdata/video, or of another folder
+// of testdata when name has one ("camera/video/...").
 func clipFrames(t testing.TB, name string) [][]byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join(testkit.Shared(t, "testdata/video"), name))
+	dir := "testdata/video"
+	if strings.Contains(name, "/") {
+		dir = "testdata"
+	}
+	f, err := os.Open(filepath.Join(testkit.Shared(t, dir), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,4 +383,33 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// TestSessionPhoneReplayFails: with the device check on and spoof detection
+// off, a session over a phone held up to the camera fails because a phone
+// surrounds the face, however the steps went, while a live phone selfie on
+// the same server passes.
+func TestSessionPhoneReplayFails(t *testing.T) {
+	man, paths := testkit.Models(t)
+	icfg := inference.DefaultConfig()
+	icfg.Workers, icfg.DeviceCheck = 1, true
+	eng, err := inference.New(icfg, man, paths, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ts := startServerWith(t, testConfig(t.TempDir()), eng)
+	body := with(sessionBody("phone", "front"), "step_timeout_ms", 4000, "sample_fps", 5, "spoof_detection", false)
+	o := stream(t, ts.createSession(t, tokenA, body), clipFrames(t, "camera/video/wingscape_replay_phone_640x360_10fps.mjpeg"), 10, true)
+	if o.result == nil || o.result.Response == nil || o.result.State != "failed" {
+		t.Fatalf("result %+v", o.result)
+	}
+	if reasons := strings.Join(o.result.Response.Reasons, "; "); !strings.Contains(reasons, "phone or screen surrounds the face") {
+		t.Errorf("reasons %q: want the device reason", reasons)
+	}
+	live := with(sessionBody("selfie", "front"), "step_timeout_ms", 8000, "sample_fps", 5, "spoof_detection", false)
+	o = stream(t, ts.createSession(t, tokenA, live), clipFrames(t, "camera/video/td_live_621ea6b1_headturns_360x480_10fps.mjpeg"), 10, true)
+	if o.result == nil || o.result.State != "passed" {
+		t.Errorf("live selfie with the device check on: %+v", o.result)
+	}
 }

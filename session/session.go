@@ -62,24 +62,26 @@ type state struct {
 	conn       *Conn
 	started    time.Time
 	lastScreen time.Time // when a frame last got the phone/screen detector
-	step       int       // index into s.order; len(s.order) when all were asked
-	stepFrom   time.Time
-	timer      *time.Timer
-	results    []liveness.ImageResult // in parameter order
-	asked      []bool                 // results[i] was asked (and judged)
-	best       attempt                // the current step's best frame so far
-	challenge  *liveness.Challenge    // the current step's evidence
-	passed     int
-	ref        []float32           // the face every frame must match
-	padScores  []float64           // fused spoof_score of each frame of the subject, for the session's PAD verdict
-	eyes       liveness.EyeSamples // the subject's open-eye openness, for the eye baseline
-	views      []*inference.Face   // the subject's frames, for the flat-picture check
-	collecting bool                // the steps passed; sampling on until the PAD verdict has its frames
-	busy       bool                // a frame is being analysed
-	nextSample time.Time           // frames arriving earlier are dropped
-	analyses   chan analysis
-	work       sync.WaitGroup
-	finished   bool
+	// screenChecks counts the frames sent to it.
+	screenChecks int
+	step         int // index into s.order; len(s.order) when all were asked
+	stepFrom     time.Time
+	timer        *time.Timer
+	results      []liveness.ImageResult // in parameter order
+	asked        []bool                 // results[i] was asked (and judged)
+	best         attempt                // the current step's best frame so far
+	challenge    *liveness.Challenge    // the current step's evidence
+	passed       int
+	ref          []float32           // the face every frame must match
+	padScores    []float64           // fused spoof_score of each frame of the subject, for the session's PAD verdict
+	eyes         liveness.EyeSamples // the subject's open-eye openness, for the eye baseline
+	views        []*inference.Face   // the subject's frames, for the flat-picture check
+	collecting   bool                // the steps passed; sampling on until the PAD verdict has its frames
+	busy         bool                // a frame is being analysed
+	nextSample   time.Time           // frames arriving earlier are dropped
+	analyses     chan analysis
+	work         sync.WaitGroup
+	finished     bool
 }
 
 // run owns the session from creation to its final state.
@@ -157,8 +159,13 @@ func (st *state) accept() attachReply {
 
 // screenEvery bounds how often a session's frames get the phone/screen
 // detector (inference.device_check): it costs ~39 ms of a core, as much as
-// the rest of the frame's models, and a replay's device stays in view.
-const screenEvery = time.Second
+// the rest of the frame's models, and a replay's device stays in view. The
+// first screenFirst frames all get it, so that a session whose steps pass
+// within a second still has the two checked frames the verdict needs.
+const (
+	screenEvery = time.Second
+	screenFirst = 2
+)
 
 // analyze runs the pipeline on a sampled frame off the session goroutine,
 // which stays free to answer timers and the transport.
@@ -166,8 +173,9 @@ func (st *state) analyze(f Frame) {
 	s := st.s
 	s.m.metrics.frames.WithLabelValues("sampled").Inc()
 	var want inference.Want
-	if f.At.Sub(st.lastScreen) >= screenEvery {
+	if st.screenChecks < screenFirst || f.At.Sub(st.lastScreen) >= screenEvery {
 		want.Screen, st.lastScreen = true, f.At
+		st.screenChecks++
 	}
 	st.work.Add(1)
 	go func() {
