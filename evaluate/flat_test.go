@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/livenessd/livenessd/config"
@@ -52,6 +54,13 @@ func TestFlatPicturesOnTheClips(t *testing.T) {
 		faces := clipFaces(t, eng, filepath.Join(shared, c.clip), 3)
 		f := judge.Flatness(faces)
 		t.Logf("flat check  %-62s %-6s  median parallax ratio %.3f over %4d view pairs  flat %v", c.clip, c.label, f.Ratio, f.Pairs, f.Flat)
+		// Pair by pair: the target is about single pairs, the rule
+		// about their median; both are printed.
+		all, tilted := pairRatios(faces, cfg.Thresholds.FlatMinChange, 0), pairRatios(faces, cfg.Thresholds.FlatMinChange, 15)
+		if len(all) > 0 {
+			t.Logf("            pairs: lowest ratio %.3f, highest %.3f, %d of %d under flat_ratio %.2f; pairs 15+ degrees of pitch apart: %d, highest ratio %.3f",
+				slices.Min(all), slices.Max(all), under(all, cfg.Thresholds.FlatRatio), len(all), cfg.Thresholds.FlatRatio, len(tilted), maxOr0(tilted))
+		}
 		switch {
 		case c.label == "live" && f.Flat:
 			t.Errorf("%s: a live clip judged flat", c.clip)
@@ -59,6 +68,42 @@ func TestFlatPicturesOnTheClips(t *testing.T) {
 			t.Errorf("%s: the moved print not judged flat", c.clip)
 		}
 	}
+}
+
+// pairRatios is the parallax ratio of every pair of faces whose view
+// changed by at least minChange and whose pitch differs by at least minPitch
+// degrees.
+func pairRatios(faces []*inference.Face, minChange, minPitch float64) []float64 {
+	var out []float64
+	for a := range faces {
+		for b := a + 1; b < len(faces); b++ {
+			change, ok := liveness.ViewChange(faces[a], faces[b])
+			if !ok || change < minChange || math.Abs(faces[a].Pitch-faces[b].Pitch) < minPitch {
+				continue
+			}
+			if p, ok := liveness.Parallax(faces[a], faces[b]); ok {
+				out = append(out, p/change)
+			}
+		}
+	}
+	return out
+}
+
+func under(v []float64, limit float64) int {
+	n := 0
+	for _, x := range v {
+		if x < limit {
+			n++
+		}
+	}
+	return n
+}
+
+func maxOr0(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return slices.Max(v)
 }
 
 // clipFaces analyses every nth frame of a clip and returns the faces found.
