@@ -61,6 +61,11 @@ type Limits struct {
 	// MaxConnections bounds open client connections; one more is answered
 	// 503 at once and closed (idle keep-alive connections close after 30 s).
 	MaxConnections int `yaml:"max_connections"`
+	// ClientRate is the authenticated API requests per second one client
+	// may make on average, ClientBurst how many at once; beyond them a 429
+	// with Retry-After, so that one client cannot take every worker.
+	ClientRate  float64 `yaml:"client_rate"`
+	ClientBurst int     `yaml:"client_burst"`
 }
 
 // Sessions configures interactive liveness sessions.
@@ -145,6 +150,8 @@ func Default() Config {
 			MaxRequestPixels:  80_000_000,
 			MaxPixelsInFlight: 120_000_000,
 			MaxConnections:    4096,
+			ClientRate:        50,
+			ClientBurst:       100,
 		},
 		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxLivePerClient: 64, MaxFrameBytes: 2 << 20,
 			MaxFramePixels: 2_500_000},
@@ -241,6 +248,9 @@ func (c Config) Validate() error {
 	}
 	if l.MaxPixels < 64*64 {
 		errs = append(errs, fmt.Errorf("limits.max_pixels %d: want >= 4096", l.MaxPixels))
+	}
+	if l.ClientRate <= 0 || l.ClientBurst < 1 {
+		errs = append(errs, fmt.Errorf("limits.client_rate %v (want > 0), client_burst %d (want >= 1)", l.ClientRate, l.ClientBurst))
 	}
 	if l.MaxConnections < 16 {
 		errs = append(errs, fmt.Errorf("limits.max_connections %d: want >= 16", l.MaxConnections))

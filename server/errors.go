@@ -61,7 +61,7 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, store.ErrStorageFull):
 		return http.StatusInsufficientStorage
-	case errors.Is(err, session.ErrClientLimit), errors.As(err, new(*lockedError)):
+	case errors.Is(err, session.ErrClientLimit), errors.As(err, new(*lockedError)), errors.As(err, new(*rateError)):
 		return http.StatusTooManyRequests
 	case errors.Is(err, session.ErrConnected):
 		return http.StatusConflict

@@ -311,3 +311,29 @@ func headersOnly(t *testing.T, addr, head string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestClientRateLimit: a client over limits.client_burst requests at once
+// gets 429 with Retry-After; another client is not slowed by it.
+func TestClientRateLimit(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Limits.ClientRate, cfg.Limits.ClientBurst = 0.5, 3
+	ts := startServer(t, cfg)
+	for i := range 3 {
+		if code, out := ts.call(t, "GET", "/face-api/facegallery/my-facegalleries", tokenA, nil); code != 200 {
+			t.Fatalf("request %d: %d %v", i+1, code, out)
+		}
+	}
+	req, _ := http.NewRequest("GET", ts.url+"/face-api/facegallery/my-facegalleries", nil)
+	req.Header.Set("Accesstoken", tokenA)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("fourth request at once: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if code, out := ts.call(t, "GET", "/face-api/facegallery/my-facegalleries", tokenB, nil); code != 200 {
+		t.Errorf("the other client: %d %v", code, out)
+	}
+}

@@ -37,7 +37,7 @@ func (s *Server) routes() http.Handler {
 	r.Post("/demo/sessions", s.demoSession)
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireClient)
+		r.Use(s.requireClient, s.limitClient)
 		r.With(s.gate).Post("/liveness-api/verify-face-liveness", s.verifyFaceLiveness)
 		r.Post("/liveness-api/sessions", s.createSession)
 		r.Get("/liveness-api/sessions/{id}", s.sessionStatus)

@@ -52,6 +52,7 @@ type Server struct {
 	imaging  chan struct{}       // REST requests with images in flight (see gate)
 	lockout  *lockout.Limiter    // failed checks per user_id
 	guesses  *lockout.Limiter    // wrong OAuth client secrets, per client_id and per address
+	rates    *clientRates        // API requests per client, limits.client_rate
 	sessions *session.Manager
 	rtc      *rtc.Receiver
 	sockets  sync.WaitGroup // session WebSockets: hijacked, so http.Server does not track them
@@ -78,6 +79,7 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 	s.imaging = make(chan struct{}, gateSize(cfg.Inference.Workers))
 	s.lockout = lockout.New(cfg.Lockout, nil)
 	s.guesses = lockout.New(tokenGuesses, nil)
+	s.rates = newClientRates(cfg.Limits.ClientRate, cfg.Limits.ClientBurst)
 	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
 	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive,
 		MaxLivePerClient: cfg.Sessions.MaxLivePerClient, Decode: frames},
