@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"slices"
+
+	ort "github.com/yalue/onnxruntime_go"
 )
 
 // detection is one YuNet face in image coordinates.
@@ -16,10 +18,24 @@ type detection struct {
 
 var yunetStrides = [3]int{8, 16, 32}
 
-// detect runs YuNet on the image letterboxed into the top-left of its square
+// yunetShapes are YuNet's output shapes for a w x h input, in the
+// manifest's output order: cls, obj, bbox (4) and kps (10) per stride.
+func yunetShapes(w, h int) []ort.Shape {
+	var shapes []ort.Shape
+	for _, channels := range []int64{1, 1, 4, 10} {
+		for _, s := range yunetStrides {
+			shapes = append(shapes, ort.NewShape(1, int64((w/s)*(h/s)), channels))
+		}
+	}
+	return shapes
+}
+
+// detect runs YuNet on the image letterboxed into the top-left of its
 // input, after shrinking the image by pad on every side (pad 0.25 puts a
 // quarter-width black border around it: tight face crops, where the face
-// fills the frame, are only found with room around them).
+// fills the frame, are only found with room around them). A dynamic
+// detector's input takes the image's own aspect, rounded up to multiples of
+// 32: a 640x480 frame is a 640x480 tensor, not 640x640 with a black quarter.
 func detect(m *model, img *image.NRGBA, pad float64, th Thresholds) ([]detection, error) {
 	size, _ := m.inputSize()
 	w, h := float64(img.Rect.Dx()), float64(img.Rect.Dy())
@@ -28,18 +44,25 @@ func detect(m *model, img *image.NRGBA, pad float64, th Thresholds) ([]detection
 	if pad == 0 && scale > 1 {
 		scale = 1 // never enlarge: small images keep their pixels and the rest is black
 	}
+	tensorW, tensorH := size, size
+	if m.spec.Input.Dynamic {
+		tensorW, tensorH = ceil32(fullW*scale), ceil32(fullH*scale)
+		if err := m.resize(tensorW, tensorH, yunetShapes(tensorW, tensorH)); err != nil {
+			return nil, err
+		}
+	}
 	off := pad * w * scale
 	offY := pad * h * scale
 	// tensor (x,y) -> image ((x-off)/scale, (y-offY)/scale)
 	toImage := affine{A: 1 / scale, C: -off / scale, E: 1 / scale, F: -offY / scale}
-	sample(m.in(), size, size, img, toImage, m.norm(), true)
+	sample(m.in(), tensorW, tensorH, img, toImage, m.norm(), true)
 	if err := m.run(); err != nil {
 		return nil, err
 	}
 	var dets []detection
 	for si, stride := range yunetStrides {
 		cls, obj, bbox, kps := m.out(si), m.out(3+si), m.out(6+si), m.out(9+si)
-		cols := size / stride
+		cols := tensorW / stride
 		s := float64(stride)
 		for i := range cls {
 			score := math.Sqrt(clamp01(float64(cls[i])) * clamp01(float64(obj[i])))
@@ -92,5 +115,8 @@ func overlap(a, b Box) float64 {
 	}
 	return w * h
 }
+
+// ceil32 rounds a tensor side up to a multiple of 32 (at least 32).
+func ceil32(v float64) int { return max(32, int(math.Ceil(v/32))*32) }
 
 func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }

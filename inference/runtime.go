@@ -104,9 +104,34 @@ type model struct {
 	session *ort.AdvancedSession
 	input   *ort.Tensor[float32]
 	outputs []*ort.Tensor[float32]
+	// A dynamic model (spec.Input.Dynamic) runs through dyn instead, with
+	// input and output tensors kept per input size (see resize).
+	dyn   *ort.DynamicAdvancedSession
+	sized map[[2]int]tensors
+}
+
+// tensors are a dynamic model's input and outputs for one input size.
+type tensors struct {
+	input   *ort.Tensor[float32]
+	outputs []*ort.Tensor[float32]
+}
+
+func (t tensors) destroy() error {
+	errs := []error{t.input.Destroy()}
+	for _, o := range t.outputs {
+		errs = append(errs, o.Destroy())
+	}
+	return errors.Join(errs...)
 }
 
 func loadModel(path string, spec models.Model, opts *ort.SessionOptions) (*model, error) {
+	if spec.Input.Dynamic {
+		dyn, err := ort.NewDynamicAdvancedSession(path, []string{spec.Input.Name}, spec.Outputs, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", spec.File, err)
+		}
+		return &model{spec: spec, dyn: dyn, sized: map[[2]int]tensors{}}, nil
+	}
 	ins, outs, err := ort.GetInputOutputInfo(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
@@ -159,11 +184,57 @@ func findShape(infos []ort.InputOutputInfo, name string) (ort.Shape, error) {
 	return nil, fmt.Errorf("model has no tensor %q", name)
 }
 
-func (m *model) in() []float32       { return m.input.GetData() }
-func (m *model) out(i int) []float32 { return m.outputs[i].GetData() }
-func (m *model) run() error          { return m.session.Run() }
+func (m *model) in() []float32 { return m.input.GetData() }
 
-// inputSize is the (width, height) the model takes.
+func (m *model) out(i int) []float32 { return m.outputs[i].GetData() }
+
+func (m *model) run() error {
+	if m.dyn == nil {
+		return m.session.Run()
+	}
+	outs := make([]ort.Value, len(m.outputs))
+	for i, o := range m.outputs {
+		outs[i] = o
+	}
+	return m.dyn.Run([]ort.Value{m.input}, outs)
+}
+
+// maxInputSizes bounds the tensor sets a dynamic model keeps: camera frames
+// come in a few sizes, photos in any, so beyond it they are all freed.
+const maxInputSizes = 8
+
+// resize makes in() and out(i) a dynamic model's tensors for a w x h input,
+// whose outputs have the given shapes, keeping them for the next image of
+// that size (so a stream of frames allocates nothing).
+func (m *model) resize(w, h int, outShapes []ort.Shape) error {
+	key := [2]int{w, h}
+	t, ok := m.sized[key]
+	if !ok {
+		if len(m.sized) >= maxInputSizes {
+			for k, old := range m.sized {
+				old.destroy()
+				delete(m.sized, k)
+			}
+		}
+		in, err := ort.NewEmptyTensor[float32](ort.NewShape(1, 3, int64(h), int64(w)))
+		if err != nil {
+			return err
+		}
+		t = tensors{input: in}
+		for _, shape := range outShapes {
+			o, err := ort.NewEmptyTensor[float32](shape)
+			if err != nil {
+				t.destroy()
+				return err
+			}
+			t.outputs = append(t.outputs, o)
+		}
+		m.sized[key] = t
+	}
+	m.input, m.outputs = t.input, t.outputs
+	return nil
+}
+
 func (m *model) inputSize() (int, int) { return m.spec.Input.Width, m.spec.Input.Height }
 
 func (m *model) norm() normalization {
@@ -175,11 +246,18 @@ func (m *model) destroy() {
 	if m.session != nil {
 		errs = append(errs, m.session.Destroy())
 	}
-	if m.input != nil {
-		errs = append(errs, m.input.Destroy())
-	}
-	for _, t := range m.outputs {
-		errs = append(errs, t.Destroy())
+	if m.dyn != nil {
+		for _, t := range m.sized {
+			errs = append(errs, t.destroy())
+		}
+		errs = append(errs, m.dyn.Destroy())
+	} else {
+		if m.input != nil {
+			errs = append(errs, m.input.Destroy())
+		}
+		for _, t := range m.outputs {
+			errs = append(errs, t.Destroy())
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		slog.Warn("inference: releasing model", "file", m.spec.File, "err", err)

@@ -115,6 +115,9 @@ type Input struct {
 	Channels string     `json:"channels"` // "RGB" or "BGR"
 	Mean     [3]float32 `json:"mean"`
 	Std      [3]float32 `json:"std"`
+	// Dynamic models take any height and width that are multiples of 32;
+	// Width and Height are then the largest side the pipeline feeds.
+	Dynamic bool `json:"dynamic,omitempty"`
 }
 
 // Load parses and validates the embedded manifest.
