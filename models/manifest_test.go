@@ -98,8 +98,8 @@ func TestParseRejectsBadManifests(t *testing.T) {
 	good := string(manifestJSON)
 	cases := map[string]string{
 		"unknown key":   strings.Replace(good, `"licence": "MIT"`, `"licence": "MIT", "extra": 1`, 1),
-		"short sha256":  strings.Replace(good, `"8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"`, `"8f2383e4"`, 1),
-		"zero size":     strings.Replace(good, `"size": 232589`, `"size": 0`, 1),
+		"short sha256":  strings.Replace(good, `"daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3"`, `"daede240"`, 1),
+		"zero size":     strings.Replace(good, `"size": 237823`, `"size": 0`, 1),
 		"bad channels":  strings.Replace(good, `"channels": "BGR"`, `"channels": "GBR"`, 1),
 		"zero std":      strings.Replace(good, `"std": [1, 1, 1]`, `"std": [1, 0, 1]`, 1),
 		"duplicate":     strings.Replace(good, `"role": "iris"`, `"role": "landmarks"`, 1),
