@@ -44,6 +44,9 @@ type Face struct {
 	// Screen is a phone, screen or laptop around the face; nil when none
 	// was seen or the device check did not run on this image.
 	Screen *Screen
+	// Partial faces were measured for pose, eyes and mouth only (see
+	// Want.Full): no PAD scores, mask score, embedding or screen.
+	Partial bool
 }
 
 // Box is an axis-aligned rectangle in image pixels.

@@ -409,3 +409,28 @@ func TestPADConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialAnalysis: when Want.Full says no, the face keeps its pose, eyes
+// and mouth but gets no PAD scores, mask score or embedding; when it says
+// yes, it gets everything, as Analyze does.
+func TestPartialAnalysis(t *testing.T) {
+	eng := newTestEngine(t, 1, 2)
+	img := samplePhoto(t, "fr_obama_obama.jpg")
+	full, err := eng.Analyze(context.Background(), img)
+	if err != nil || full.Face == nil {
+		t.Fatal(err)
+	}
+	for _, worth := range []bool{false, true} {
+		fa, err := eng.AnalyzeWith(context.Background(), img, inference.Want{Full: func(*inference.Face) bool { return worth }})
+		if err != nil || fa.Face == nil {
+			t.Fatal(err)
+		}
+		f := fa.Face
+		if f.Yaw != full.Face.Yaw || f.LeftEyeOpenness != full.Face.LeftEyeOpenness || f.MouthRatio != full.Face.MouthRatio {
+			t.Errorf("worth %v: pose, eyes or mouth differ from the full analysis", worth)
+		}
+		if got := !f.Partial && f.Embedding != nil && f.PAD != nil; got != worth {
+			t.Errorf("worth %v: partial %v, embedding %d, PAD %v", worth, f.Partial, len(f.Embedding), f.PAD)
+		}
+	}
+}

@@ -92,6 +92,12 @@ func (p *pipeline) close() {
 type Want struct {
 	// Screen runs the phone/screen detector, when device_check loaded it.
 	Screen bool
+	// Full, when set, is asked once the face's pose, eyes and mouth are
+	// measured: false skips the models that answer nothing more about them
+	// (PAD, mask, embedding, screen) and marks the face Partial. Sessions
+	// use it for frames that cannot change their step's outcome; nil runs
+	// everything.
+	Full func(*Face) bool
 }
 
 // analyze runs every model on the image's largest face.
@@ -99,10 +105,6 @@ func (p *pipeline) analyze(img *image.NRGBA, want Want) (*FaceAnalysis, error) {
 	start := time.Now()
 	res := &FaceAnalysis{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
 	t := &res.Timings
-	lap := func(d *time.Duration) func() {
-		t0 := time.Now()
-		return func() { *d += time.Since(t0) }
-	}
 
 	done := lap(&t.Prepare)
 	work, back := shrink(img)
@@ -140,44 +142,12 @@ func (p *pipeline) analyze(img *image.NRGBA, want Want) (*FaceAnalysis, error) {
 	}
 	f.RightEyeOpenness, f.LeftEyeOpenness = rightOpen, leftOpen
 
-	done = lap(&t.Spoof)
-	f.PAD = make([]PADScore, len(p.padModels))
-	for i, name := range p.padModels {
-		f.PAD[i].Model = name
-		if f.PAD[i].Spoof, err = p.padScore(name, work, subject.box); err != nil {
-			break
+	if want.Full == nil || want.Full(f) {
+		if err := p.measureFull(work, subject, f, want, t, back); err != nil {
+			return nil, err
 		}
-	}
-	done()
-	if err != nil {
-		return nil, fmt.Errorf("pad: %w", err)
-	}
-
-	done = lap(&t.Mask)
-	f.MaskScore, err = maskProbability(p.mask, work, subject.box)
-	done()
-	if err != nil {
-		return nil, fmt.Errorf("mask: %w", err)
-	}
-
-	done = lap(&t.Embed)
-	f.Embedding = make([]float32, len(p.embed.out(0)))
-	err = embedding(p.embed, work, subject.kps, f.Embedding)
-	done()
-	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
-	}
-
-	if p.screen != nil && want.Screen {
-		done = lap(&t.Screen)
-		f.Screen, err = findScreen(p.screen, work, subject.box, p.th)
-		done()
-		if err != nil {
-			return nil, fmt.Errorf("screen: %w", err)
-		}
-		if f.Screen != nil {
-			f.Screen.Box, _ = back(f.Screen.Box, [5]Point{}, nil)
-		}
+	} else {
+		f.Partial = true
 	}
 
 	f.Mesh = make([]Point, meshPoints)
@@ -188,6 +158,60 @@ func (p *pipeline) analyze(img *image.NRGBA, want Want) (*FaceAnalysis, error) {
 	res.Face = f
 	t.Total = time.Since(start)
 	return res, nil
+}
+
+// lap starts timing a stage; calling what it returns adds the time to d.
+func lap(d *time.Duration) func() {
+	t0 := time.Now()
+	return func() { *d += time.Since(t0) }
+}
+
+// measureFull runs the models a face needs beyond its pose, eyes and mouth:
+// every configured PAD model, the mask head, the embedding and, when wanted,
+// the phone/screen detector.
+func (p *pipeline) measureFull(work *image.NRGBA, subject detection, f *Face, want Want, t *Timings,
+	back func(Box, [5]Point, []Point) (Box, [5]Point)) error {
+	var err error
+	done := lap(&t.Spoof)
+	f.PAD = make([]PADScore, len(p.padModels))
+	for i, name := range p.padModels {
+		f.PAD[i].Model = name
+		if f.PAD[i].Spoof, err = p.padScore(name, work, subject.box); err != nil {
+			break
+		}
+	}
+	done()
+	if err != nil {
+		return fmt.Errorf("pad: %w", err)
+	}
+
+	done = lap(&t.Mask)
+	f.MaskScore, err = maskProbability(p.mask, work, subject.box)
+	done()
+	if err != nil {
+		return fmt.Errorf("mask: %w", err)
+	}
+
+	done = lap(&t.Embed)
+	f.Embedding = make([]float32, len(p.embed.out(0)))
+	err = embedding(p.embed, work, subject.kps, f.Embedding)
+	done()
+	if err != nil {
+		return fmt.Errorf("embed: %w", err)
+	}
+
+	if p.screen != nil && want.Screen {
+		done = lap(&t.Screen)
+		f.Screen, err = findScreen(p.screen, work, subject.box, p.th)
+		done()
+		if err != nil {
+			return fmt.Errorf("screen: %w", err)
+		}
+		if f.Screen != nil {
+			f.Screen.Box, _ = back(f.Screen.Box, [5]Point{}, nil)
+		}
+	}
+	return nil
 }
 
 // locate finds the faces and the subject's mesh, making sure the subject is

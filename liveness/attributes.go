@@ -68,7 +68,7 @@ func (j Judge) AttributesOf(fa *inference.FaceAnalysis, eyes EyeBaseline, withSp
 		a.Device = &Device{Class: sc.Class, Score: round(sc.Score, 4), Box: *boxOf(sc.Box)}
 	}
 	a.Masker, a.MaskerScore = j.Masked(f), round(f.MaskScore, 4)
-	if withSpoof {
+	if withSpoof && !f.Partial {
 		score := j.SpoofScore(f)
 		a.Spoof = "real"
 		if j.Spoofed(score) {

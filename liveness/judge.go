@@ -87,6 +87,10 @@ func (j Judge) Frame(fa *inference.FaceAnalysis, p Parameter, s Subject, spoofDe
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%d faces in view; one person only", fa.Faces))
 	}
 	switch {
+	case f.Partial:
+		// Measured for pose, eyes and mouth only (see Worth): such a frame
+		// can never pass, whatever its pose says.
+		r.Reasons = append(r.Reasons, "measured in part: identity not checked on this frame")
 	case s.Ref == nil:
 		r.Reasons = append(r.Reasons, "no reference face to verify against")
 	default:
@@ -138,6 +142,18 @@ func (j Judge) Match(f *inference.Face, p Parameter, eyes EyeBaseline) (bool, st
 		return open == want, fmt.Sprintf("asked for mouth %s: mouth is %s", openClosed(want), openClosed(open))
 	}
 	return false, fmt.Sprintf("unknown face parameter %q", p)
+}
+
+// Worth reports whether a session frame of a face measured this far (pose,
+// eyes, mouth) can change the outcome of a step asking p, and so needs the
+// rest of its models (PAD, mask, embedding): when it meets the step's state,
+// or, for "eyes closed", when both eyes are open (the open frame the
+// closure must follow has to be verified as the same person).
+func (j Judge) Worth(f *inference.Face, p Parameter, eyes EyeBaseline) bool {
+	if ok, _ := j.Match(f, p, eyes); ok {
+		return true
+	}
+	return p == EyesClosed && j.Eye(f.LeftEyeOpenness, eyes.Left).Open && j.Eye(f.RightEyeOpenness, eyes.Right).Open
 }
 
 // IsReference reports whether an image can be the face every other image

@@ -183,3 +183,31 @@ func TestScreenAroundTheFace(t *testing.T) {
 		t.Errorf("two checked frames with a screen: %s %v, want failed for the screen", v.Liveness, v.Reasons)
 	}
 }
+
+// TestPartialFramesNeverPass: a frame measured for pose, eyes and mouth only
+// fails even when its pose meets the step, and Worth asks for the full
+// measures exactly when the frame could change the step.
+func TestPartialFramesNeverPass(t *testing.T) {
+	j := Judge{T: inference.DefaultThresholds(), Fusion: FuseMax}
+	emb := []float32{1, 0}
+	frontal := &inference.Face{Partial: true, LeftEyeOpenness: 0.3, RightEyeOpenness: 0.3}
+	r := j.Frame(&inference.FaceAnalysis{Faces: 1, Face: frontal}, Front, Subject{Ref: emb}, true)
+	if r.Passed || !r.Match || r.Verified || r.SpoofScore != nil {
+		t.Errorf("a partial frontal frame asked front: %+v, want a match that does not pass, without scores", r)
+	}
+	turned := &inference.Face{Yaw: 30, LeftEyeOpenness: 0.3, RightEyeOpenness: 0.3}
+	closed := &inference.Face{LeftEyeOpenness: 0.02, RightEyeOpenness: 0.02}
+	for _, c := range []struct {
+		f    *inference.Face
+		p    Parameter
+		want bool
+	}{
+		{frontal, Front, true}, {turned, Front, false}, {turned, Left, true}, {turned, Right, false},
+		{frontal, EyesClosed, true}, // open eyes: the frame a closure must follow
+		{closed, EyesClosed, true}, {closed, EyesOpen, false},
+	} {
+		if got := j.Worth(c.f, c.p, EyeBaseline{}); got != c.want {
+			t.Errorf("Worth(yaw %.0f, openness %.2f, %s) = %v, want %v", c.f.Yaw, c.f.LeftEyeOpenness, c.p, got, c.want)
+		}
+	}
+}

@@ -254,7 +254,7 @@ func TestStorageFullAnswers507(t *testing.T) {
 // comes: only a refusal that does not read it can answer.
 func TestOverloadRefusedBeforeTheBody(t *testing.T) {
 	cfg := testConfig(t.TempDir())
-	ts := startServerWith(t, cfg, untilCancelled{sharedEngine(t)})
+	ts := startServerWith(t, cfg, roomyQueue{untilCancelled{sharedEngine(t)}})
 	body, err := json.Marshal(batch(t, "held", "fr_obama_obama.jpg", "front"))
 	if err != nil {
 		t.Fatal(err)
@@ -262,11 +262,21 @@ func TestOverloadRefusedBeforeTheBody(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var held sync.WaitGroup
 	for range gateSize(cfg.Inference.Workers) {
-		req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
-		req.Header.Set("Accesstoken", tokenA)
 		held.Go(func() {
-			if resp, err := client.Do(req); err == nil {
+			// Refused while an attempt below holds a place: try again, so
+			// that the held requests end up filling the gate.
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+"/liveness-api/verify-face-liveness", bytes.NewReader(body))
+				req.Header.Set("Accesstoken", tokenA)
+				resp, err := client.Do(req)
+				if err != nil {
+					return
+				}
 				resp.Body.Close()
+				if resp.StatusCode != http.StatusServiceUnavailable {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 		})
 	}
@@ -276,18 +286,25 @@ func TestOverloadRefusedBeforeTheBody(t *testing.T) {
 	// itself; it gives up after a second and the next one is tried. The
 	// request is written by hand: it declares a body it never sends.
 	addr := strings.TrimPrefix(ts.url, "http://")
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	deadline := time.Now().Add(15 * time.Second)
+	for ; ; time.Sleep(100 * time.Millisecond) { // leaves the held requests room to retry first
 		status := headersOnly(t, addr, "POST /liveness-api/verify-face-liveness HTTP/1.1\r\nHost: x\r\nAccesstoken: "+tokenA+
 			"\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
 		if status == http.StatusServiceUnavailable {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no 503 before the body within 5 s (last status %d)", status)
+			t.Fatalf("no 503 before the body within 15 s (last status %d)", status)
 		}
 	}
 }
+
+// roomyQueue reports room in the queue whatever the shared engine holds:
+// parallel tests fill that engine's queue, which would refuse the held
+// requests before they reach the gate.
+type roomyQueue struct{ untilCancelled }
+
+func (roomyQueue) QueueFree() int { return 64 }
 
 // headersOnly writes a request's head to addr and returns the answer's
 // status, or 0 when none came within a second.

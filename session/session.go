@@ -64,7 +64,8 @@ type state struct {
 	lastScreen time.Time // when a frame last got the phone/screen detector
 	// screenChecks counts the frames sent to it.
 	screenChecks int
-	step         int // index into s.order; len(s.order) when all were asked
+	lastFull     time.Time // when a frame was last sent to be measured in full regardless of its pose
+	step         int       // index into s.order; len(s.order) when all were asked
 	stepFrom     time.Time
 	timer        *time.Timer
 	results      []liveness.ImageResult // in parameter order
@@ -167,6 +168,14 @@ const (
 	screenFirst = 2
 )
 
+// fullEvery bounds how long a session goes without a frame measured in
+// full (PAD, mask, embedding) while its frames do not meet the step: those
+// frames feed the session-level evidence (the PAD median, the person's eye
+// baseline, the flat-picture views), so it keeps about 2.5 a second of them
+// at the default 5 sampled frames/s. A frame that can change the step is
+// always measured in full.
+const fullEvery = 400 * time.Millisecond
+
 // analyze runs the pipeline on a sampled frame off the session goroutine,
 // which stays free to answer timers and the transport.
 func (st *state) analyze(f Frame) {
@@ -176,6 +185,17 @@ func (st *state) analyze(f Frame) {
 	if st.screenChecks < screenFirst || f.At.Sub(st.lastScreen) >= screenEvery {
 		want.Screen, st.lastScreen = true, f.At
 		st.screenChecks++
+	}
+	if full := want.Screen || st.ref == nil || st.collecting || st.step >= len(s.order) ||
+		f.At.Sub(st.lastFull) >= fullEvery; full {
+		st.lastFull = f.At
+	} else {
+		// Staged: the rest of the models only for a frame that can change
+		// this step (judged on a copy of the step and baseline, as the
+		// analysis runs off this goroutine).
+		p, _ := st.param()
+		j, eyes := s.m.judge, st.eyes.Baseline()
+		want.Full = func(face *inference.Face) bool { return j.Worth(face, p, eyes) }
 	}
 	st.work.Add(1)
 	go func() {

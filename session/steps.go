@@ -127,7 +127,7 @@ const maxViews = 120
 // lowers the threshold and makes a closure harder to pass, never easier.
 func (st *state) collectSubject(fa *inference.FaceAnalysis) {
 	j := st.s.m.judge
-	if fa.Face == nil || fa.Faces != 1 || st.ref == nil {
+	if fa.Face == nil || fa.Faces != 1 || st.ref == nil || fa.Face.Partial {
 		return
 	}
 	if same, _ := j.Verify(fa.Face.Embedding, st.ref); !same {
