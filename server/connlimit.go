@@ -50,9 +50,15 @@ func (l *connLimit) Accept() (net.Conn, error) {
 			l.log.Warn("connection limit reached: refusing new connections with 503", "max_connections", l.max)
 		})
 		go func() {
-			c.SetWriteDeadline(time.Now().Add(time.Second))
+			defer c.Close()
+			// Take what the client sent first (its request head, as a rule):
+			// an answer before the request confuses HTTP clients ("unsolicited
+			// response"), and closing with unread bytes resets the connection,
+			// which can destroy the answer before it is read.
+			c.SetDeadline(time.Now().Add(time.Second))
+			var head [4096]byte
+			c.Read(head[:])
 			c.Write(overloaded)
-			c.Close()
 		}()
 	}
 }

@@ -170,10 +170,12 @@ const (
 
 // fullEvery bounds how long a session goes without a frame measured in
 // full (PAD, mask, embedding) while its frames do not meet the step: those
-// frames feed the session-level evidence (the PAD median, the person's eye
-// baseline, the flat-picture views), so it keeps about 2.5 a second of them
-// at the default 5 sampled frames/s. A frame that can change the step is
-// always measured in full.
+// frames feed the session-level evidence (the PAD median needs 5, the
+// person's eye baseline 3, the flat-picture views 5 pairs). A frame that can
+// change the step is always measured in full. Measured with
+// scripts/bench-sessions.sh on 2 cores: 7 concurrent sessions at 400 ms, 8
+// at 1 s (6 measuring every frame in full); but at 1 s the moved print of
+// TestSessionFlatPrintFails once had no view pair left to judge.
 const fullEvery = 400 * time.Millisecond
 
 // analyze runs the pipeline on a sampled frame off the session goroutine,
