@@ -2,10 +2,7 @@ package evaluate_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,8 +10,8 @@ import (
 	"github.com/livenessd/livenessd/config"
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/internal/testkit/clip"
 	"github.com/livenessd/livenessd/liveness"
-	"github.com/livenessd/livenessd/mjpeg"
 )
 
 // TestFlatPicturesOnTheClips judges every clip of ../shared/testdata for a
@@ -109,21 +106,8 @@ func maxOr0(v []float64) float64 {
 // clipFaces analyses every nth frame of a clip and returns the faces found.
 func clipFaces(t *testing.T, eng *inference.Engine, path string, every int) []*inference.Face {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := mjpeg.NewReader(f)
 	var faces []*inference.Face
-	for n := 0; ; n++ {
-		data, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return faces
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for n, data := range clip.Frames(t, path) {
 		if n%every != 0 {
 			continue
 		}
@@ -139,4 +123,5 @@ func clipFaces(t *testing.T, eng *inference.Engine, path string, every int) []*i
 			faces = append(faces, fa.Face)
 		}
 	}
+	return faces
 }

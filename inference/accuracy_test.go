@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,8 +17,8 @@ import (
 
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/internal/testkit/clip"
 	"github.com/livenessd/livenessd/liveness"
-	"github.com/livenessd/livenessd/mjpeg"
 )
 
 // These tests run the real models on the real photos of ../shared/testdata
@@ -405,27 +404,15 @@ func clipFrames(t *testing.T, name string) []*image.NRGBA {
 // readClip decodes every frame of an .mjpeg clip.
 func readClip(t *testing.T, path string) []*image.NRGBA {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := mjpeg.NewReader(f)
 	var frames []*image.NRGBA
-	for {
-		data, err := r.Next()
-		if err == io.EOF {
-			return frames
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range clip.Frames(t, path) {
 		img, err := inference.Decode(data, inference.DefaultDecodeLimits)
 		if err != nil {
 			t.Fatal(err)
 		}
 		frames = append(frames, img)
 	}
+	return frames
 }
 
 func TestMaskWorn(t *testing.T) {

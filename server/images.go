@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/liveness"
 )
@@ -25,13 +27,15 @@ var errPixelsBusy = errStatus(http.StatusServiceUnavailable, "the server is busy
 // their share of limits.max_pixels_in_flight until release is called (after
 // the analysis, which still holds the images).
 func (s *Server) decodeImages(ctx context.Context, encoded []string, field func(i int) string) (imgs []*image.NRGBA, release func(), err error) {
-	unadmit, err := s.admit(len(encoded))
+	// held gives back what this call holds so far; every failure below
+	// calls it (a return sets the named results first, so not release).
+	held, err := s.admit(len(encoded))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer func() {
 		if err != nil {
-			unadmit()
+			held()
 		}
 	}()
 	files := make([][]byte, len(encoded))
@@ -55,7 +59,8 @@ func (s *Server) decodeImages(ctx context.Context, encoded []string, field func(
 	if err != nil {
 		return nil, nil, err
 	}
-	release = func() { unreserve(); unadmit() }
+	unadmit := held
+	held = func() { unreserve(); unadmit() }
 	imgs = make([]*image.NRGBA, len(files))
 	errs := make([]error, len(files))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -65,7 +70,6 @@ func (s *Server) decodeImages(ctx context.Context, encoded []string, field func(
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			wg.Wait()
-			release()
 			return nil, nil, ctx.Err()
 		}
 		wg.Add(1)
@@ -76,13 +80,12 @@ func (s *Server) decodeImages(ctx context.Context, encoded []string, field func(
 		}()
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			release()
-			return nil, nil, fmt.Errorf("%s: %w", field(i), err)
+	for i, e := range errs {
+		if e != nil {
+			return nil, nil, fmt.Errorf("%s: %w", field(i), e)
 		}
 	}
-	return imgs, release, nil
+	return imgs, held, nil
 }
 
 // gateSize is how many requests with images may be in flight at once per
@@ -123,8 +126,13 @@ func (s *Server) admit(n int) (func(), error) {
 	if n > s.engine.QueueFree() || !s.admitted.TryAcquire(int64(n)) {
 		return nil, inference.ErrBusy
 	}
+	return releaseOnce(s.admitted, n), nil
+}
+
+// releaseOnce gives n back to sem the first time it is called.
+func releaseOnce(sem *semaphore.Weighted, n int) func() {
 	var once sync.Once
-	return func() { once.Do(func() { s.admitted.Release(int64(n)) }) }, nil
+	return func() { once.Do(func() { sem.Release(int64(n)) }) }
 }
 
 // pixelWait is how long a request waits for room in the pixel budget before
@@ -145,6 +153,5 @@ func (s *Server) reservePixels(ctx context.Context, n int) (func(), error) {
 		}
 		return nil, errPixelsBusy
 	}
-	var once sync.Once
-	return func() { once.Do(func() { s.pixels.Release(int64(n)) }) }, nil
+	return releaseOnce(s.pixels, n), nil
 }

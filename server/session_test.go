@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,8 +14,8 @@ import (
 
 	"github.com/livenessd/livenessd/inference"
 	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/internal/testkit/clip"
 	"github.com/livenessd/livenessd/liveness"
-	"github.com/livenessd/livenessd/mjpeg"
 	"github.com/livenessd/livenessd/protocol"
 )
 
@@ -31,23 +28,7 @@ func clipFrames(t testing.TB, name string) [][]byte {
 	if strings.Contains(name, "/") {
 		dir = "testdata"
 	}
-	f, err := os.Open(filepath.Join(testkit.Shared(t, dir), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var frames [][]byte
-	r := mjpeg.NewReader(f)
-	for {
-		frame, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return frames
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, frame)
-	}
+	return clip.Frames(t, filepath.Join(testkit.Shared(t, dir), name))
 }
 
 // created is the answer to POST /liveness-api/sessions.
