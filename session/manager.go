@@ -92,7 +92,7 @@ type Manager struct {
 // are marked cancelled: their frames and state died with it.
 func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sessions, log *slog.Logger, opts ...Option) (*Manager, error) {
 	const cut = "the server restarted before the session finished"
-	n, err := st.AbandonSessions(context.Background(), cut, time.Now(), func(request []byte) []byte {
+	n, err := st.AbandonSessions(context.Background(), store.Orphans{}, cut, time.Now(), func(request []byte) []byte {
 		return abandonedResult(request, cut)
 	})
 	if err != nil {

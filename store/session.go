@@ -38,6 +38,27 @@ type Session struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	FinishedAt time.Time // zero until finished
+
+	// Node is the id of the node that owns the session: its goroutine and
+	// its stream live there. NodeURL is that node's public base URL, which
+	// another node names when a stream reaches it by mistake.
+	Node    string
+	NodeURL string
+	// LeaseUntil is when the owner's claim on an unfinished session ends
+	// unless it renews it (RenewLeases); after it, any node may end the
+	// session as lost (AbandonSessions with Orphans.LeaseEndedBy).
+	LeaseUntil time.Time
+}
+
+// Orphans selects the unfinished sessions AbandonSessions ends. Both fields
+// narrow the selection; the zero value selects every unfinished session.
+type Orphans struct {
+	// Node selects the sessions of one node: a node restarting ends those
+	// its previous process left.
+	Node string
+	// LeaseEndedBy selects the sessions whose lease ended before it: those
+	// of a node that stopped renewing them, dead or cut off.
+	LeaseEndedBy time.Time
 }
 
 // Sessions persists liveness sessions and the audit images of their results.
@@ -63,12 +84,16 @@ type Sessions interface {
 	// It returns ErrSessionNotFound, or ErrSessionFinished if the session is
 	// already final: the first finish wins and later ones change nothing.
 	FinishSession(ctx context.Context, id, state, reason string, result []byte, at time.Time) error
-	// AbandonSessions cancels every session not in a final state, with
-	// reason and at (a zero at means now), storing result(request) as each
-	// one's result so that it reads back like any finished session, and
-	// returns how many it cancelled. It is meant for start-up, for the
-	// sessions a crash or restart cut off.
-	AbandonSessions(ctx context.Context, reason string, at time.Time, result func(request []byte) []byte) (int, error)
+	// AbandonSessions cancels the unfinished sessions that orphans selects,
+	// with reason and at (a zero at means now), storing result(request) as
+	// each one's result so that it reads back like any finished session,
+	// and returns how many it cancelled. It is meant for the sessions a
+	// crash, a restart or a lost node cut off. Of concurrent calls, and of a
+	// call racing FinishSession, each session is finished exactly once.
+	AbandonSessions(ctx context.Context, orphans Orphans, reason string, at time.Time, result func(request []byte) []byte) (int, error)
+	// RenewLeases moves the lease of every unfinished session of node to
+	// until, and returns how many it renewed.
+	RenewLeases(ctx context.Context, node string, until time.Time) (int, error)
 
 	// PutAuditImage stores jpeg as audit image number image (the 1-based
 	// index of the result it illustrates) of the session, replacing any

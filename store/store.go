@@ -1,8 +1,9 @@
 // Package store owns the persistence of face galleries, enrolled faces, and
 // liveness sessions with their audit images.
 //
-// It is an interface, Store, so that the SQLite backend in store/sqlite can be
-// joined by a PostgreSQL one without touching callers. It knows nothing of
+// It is an interface, Store, with two backends: store/sqlite, one file for one
+// machine, and store/postgres, one database shared by several nodes. Both
+// keep the contract that store/storetest checks. It knows nothing of
 // HTTP: request validation, authentication and status codes belong to the
 // server; this package only scopes gallery operations by client ID and
 // session operations by session ID, and reports the outcomes callers must
@@ -71,6 +72,11 @@ type Store interface {
 	// DeleteFace removes one face, or returns ErrGalleryNotFound or
 	// ErrFaceNotFound.
 	DeleteFace(ctx context.Context, clientID, galleryID, userID string) error
+
+	// SigningKey returns the key that signs OAuth tokens, shared by every
+	// node on the store: the first call on a new store keeps fresh and
+	// returns it; every later call, from any node, returns that same key.
+	SigningKey(ctx context.Context, fresh []byte) ([]byte, error)
 
 	// Ping reports whether the store is usable, for readiness checks.
 	Ping(ctx context.Context) error

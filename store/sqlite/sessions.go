@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/livenessd/livenessd/store"
@@ -23,11 +24,12 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	// DO NOTHING turns a duplicate into "no row inserted", so the sentinel
 	// comes from RowsAffected rather than from parsing a constraint error.
 	res, err := db.w.ExecContext(ctx, `
-		INSERT INTO sessions (id, client_id, trx_id, token_hash, state, reason, request, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)
+		INSERT INTO sessions (id, client_id, trx_id, token_hash, state, reason, request, created_at, expires_at,
+			node, node_url, lease_until)
+		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,
 		s.ID, s.ClientID, s.TrxID, blob(s.TokenHash), s.State, blob(s.Request),
-		created.UnixMilli(), s.ExpiresAt.UnixMilli())
+		created.UnixMilli(), s.ExpiresAt.UnixMilli(), s.Node, s.NodeURL, s.LeaseUntil.UnixMilli())
 	if err == nil {
 		err = wantOneRow(res, sessionErr(s.ID, store.ErrSessionExists))
 	}
@@ -38,21 +40,22 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 func (db *DB) Session(ctx context.Context, id string) (store.Session, error) {
 	s := store.Session{ID: id}
 	var (
-		created, expires int64
-		finished         sql.NullInt64
+		created, expires, lease int64
+		finished                sql.NullInt64
 	)
 	err := db.r.QueryRowContext(ctx, `
-		SELECT client_id, trx_id, token_hash, state, reason, request, result, created_at, expires_at, finished_at
+		SELECT client_id, trx_id, token_hash, state, reason, request, result, created_at, expires_at, finished_at,
+			node, node_url, lease_until
 		FROM sessions WHERE id = ?`,
 		id).Scan(&s.ClientID, &s.TrxID, &s.TokenHash, &s.State, &s.Reason, &s.Request, &s.Result,
-		&created, &expires, &finished)
+		&created, &expires, &finished, &s.Node, &s.NodeURL, &lease)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = sessionErr(id, store.ErrSessionNotFound)
 	}
 	if err != nil {
 		return store.Session{}, wrap(err, "get session")
 	}
-	s.CreatedAt, s.ExpiresAt = fromMillis(created), fromMillis(expires)
+	s.CreatedAt, s.ExpiresAt, s.LeaseUntil = fromMillis(created), fromMillis(expires), fromMillis(lease)
 	if finished.Valid {
 		s.FinishedAt = fromMillis(finished.Int64)
 	}
@@ -109,15 +112,25 @@ func (db *DB) FinishSession(ctx context.Context, id, state, reason string, resul
 	return wrap(err, "finish session")
 }
 
-// AbandonSessions implements store.Sessions, in a single statement.
-func (db *DB) AbandonSessions(ctx context.Context, reason string, at time.Time, result func(request []byte) []byte) (int, error) {
+// AbandonSessions implements store.Sessions. The selection and the updates
+// are one write transaction, which SQLite runs alone, so a concurrent
+// finish either comes first (and the session is not selected) or finds the
+// session final.
+func (db *DB) AbandonSessions(ctx context.Context, orphans store.Orphans, reason string, at time.Time, result func(request []byte) []byte) (int, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
+	// -1 and the largest lease select every node and every lease.
+	leaseBefore := int64(math.MaxInt64)
+	if !orphans.LeaseEndedBy.IsZero() {
+		leaseBefore = orphans.LeaseEndedBy.UnixMilli()
+	}
 	n := 0
 	err := inTx(ctx, db.w, nil, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, request FROM sessions WHERE state IN (?, ?)`,
-			store.SessionCreated, store.SessionInProgress)
+		rows, err := tx.QueryContext(ctx, `
+			SELECT id, request FROM sessions
+			WHERE state IN (?, ?) AND (? = '' OR node = ?) AND lease_until < ?`,
+			store.SessionCreated, store.SessionInProgress, orphans.Node, orphans.Node, leaseBefore)
 		if err != nil {
 			return err
 		}
@@ -150,6 +163,17 @@ func (db *DB) AbandonSessions(ctx context.Context, reason string, at time.Time, 
 		return 0, wrap(err, "abandon sessions")
 	}
 	return n, nil
+}
+
+// RenewLeases implements store.Sessions, in a single statement.
+func (db *DB) RenewLeases(ctx context.Context, node string, until time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE sessions SET lease_until = ? WHERE node = ? AND state IN (?, ?)`,
+		until.UnixMilli(), node, store.SessionCreated, store.SessionInProgress)
+	if err != nil {
+		return 0, wrap(err, "renew leases")
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap(err, "renew leases")
 }
 
 // PutAuditImage implements store.Sessions. Images may be stored in any

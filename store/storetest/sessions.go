@@ -1,91 +1,40 @@
-package sqlite_test
+package storetest
 
 import (
-	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/livenessd/livenessd/store"
-	"github.com/livenessd/livenessd/store/sqlite"
 )
 
-// newSession returns a created session whose fields are all set and
-// distinct, its times deliberately not in UTC and finer than a millisecond.
-func newSession(id string) store.Session {
-	hash := sha256.Sum256([]byte("token of " + id))
-	zone := time.FixedZone("CET", 3600)
-	created := time.Date(2024, 2, 29, 12, 30, 45, 123_456_789, zone)
-	return store.Session{
-		ID:        id,
-		ClientID:  "acme",
-		TrxID:     "trx-" + id,
-		TokenHash: hash[:],
-		State:     store.SessionCreated,
-		Request:   []byte(`{"actions":["blink","turn_left"],"note":"\u0000 and \ud83d\ude00"}`),
-		CreatedAt: created,
-		ExpiresAt: created.Add(2*time.Minute + 500*time.Microsecond),
-	}
-}
-
-// sameSession reports how got differs from want, or "" if it does not: the
-// fields must match exactly (times to the millisecond) and times be UTC.
-func sameSession(got, want store.Session) string {
-	var diffs []string
-	field := func(name string, equal bool, g, w any) {
-		if !equal {
-			diffs = append(diffs, fmt.Sprintf("%s = %q, want %q", name, g, w))
-		}
-	}
-	sameBytes := func(a, b []byte) bool { return slices.Equal(a, b) && (a == nil) == (b == nil) }
-	sameTime := func(g, w time.Time) bool {
-		return g.Equal(w.Truncate(time.Millisecond)) && (g.IsZero() || g.Location() == time.UTC)
-	}
-	field("ID", got.ID == want.ID, got.ID, want.ID)
-	field("ClientID", got.ClientID == want.ClientID, got.ClientID, want.ClientID)
-	field("TrxID", got.TrxID == want.TrxID, got.TrxID, want.TrxID)
-	field("TokenHash", slices.Equal(got.TokenHash, want.TokenHash), got.TokenHash, want.TokenHash)
-	field("State", got.State == want.State, got.State, want.State)
-	field("Reason", got.Reason == want.Reason, got.Reason, want.Reason)
-	field("Request", slices.Equal(got.Request, want.Request), got.Request, want.Request)
-	field("Result", sameBytes(got.Result, want.Result), got.Result, want.Result)
-	field("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
-	field("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
-	field("FinishedAt", sameTime(got.FinishedAt, want.FinishedAt), got.FinishedAt, want.FinishedAt)
-	return strings.Join(diffs, "; ")
-}
-
-func TestSessionRoundTrip(t *testing.T) {
-	ctx, db := testCtx(t), tempDB(t)
-	want := newSession("s1")
-	mustDo(t, db.CreateSession(ctx, want))
+func (b Backend) testSessionRoundTrip(t *testing.T) {
+	ctx, db := Ctx(t), b.fresh(t)
+	want := NewSession("s1")
+	Must(t, db.CreateSession(ctx, want))
 	got, err := db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if d := sameSession(got, want); d != "" {
 		t.Errorf("created session: %s", d)
 	}
 
-	mustDo(t, db.StartSession(ctx, "s1"))
+	Must(t, db.StartSession(ctx, "s1"))
 	want.State = store.SessionInProgress
 	got, err = db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if d := sameSession(got, want); d != "" {
 		t.Errorf("started session: %s", d)
 	}
 
 	finished := time.Date(2024, 2, 29, 12, 31, 10, 987_654_321, time.FixedZone("EST", -5*3600))
 	result := []byte(`{"passed":false,"score":0.125}`)
-	mustDo(t, db.FinishSession(ctx, "s1", store.SessionFailed, "spoof suspected", result, finished))
+	Must(t, db.FinishSession(ctx, "s1", store.SessionFailed, "spoof suspected", result, finished))
 	want.State, want.Reason, want.Result, want.FinishedAt = store.SessionFailed, "spoof suspected", result, finished
 	got, err = db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if d := sameSession(got, want); d != "" {
 		t.Errorf("finished session: %s", d)
 	}
@@ -93,9 +42,9 @@ func TestSessionRoundTrip(t *testing.T) {
 	// A zero CreatedAt is set by the store; empty blobs and strings are kept.
 	before := time.Now().Truncate(time.Millisecond)
 	bare := store.Session{ID: "s2", State: store.SessionCreated, ExpiresAt: before.Add(time.Minute)}
-	mustDo(t, db.CreateSession(ctx, bare))
+	Must(t, db.CreateSession(ctx, bare))
 	got, err = db.Session(ctx, "s2")
-	mustDo(t, err)
+	Must(t, err)
 	if got.CreatedAt.Before(before) || time.Since(got.CreatedAt) > time.Minute || got.CreatedAt.Location() != time.UTC {
 		t.Errorf("store-set CreatedAt = %v, want a recent UTC time", got.CreatedAt)
 	}
@@ -105,22 +54,22 @@ func TestSessionRoundTrip(t *testing.T) {
 		t.Errorf("bare session: %s", d)
 	}
 	// A zero at means now.
-	mustDo(t, db.FinishSession(ctx, "s2", store.SessionExpired, "timed out", nil, time.Time{}))
+	Must(t, db.FinishSession(ctx, "s2", store.SessionExpired, "timed out", nil, time.Time{}))
 	got, err = db.Session(ctx, "s2")
-	mustDo(t, err)
+	Must(t, err)
 	if got.FinishedAt.Before(before) || time.Since(got.FinishedAt) > time.Minute || got.Result != nil {
 		t.Errorf("finished with a zero time and no result: FinishedAt %v, Result %q", got.FinishedAt, got.Result)
 	}
 }
 
-func TestSessionSentinelErrors(t *testing.T) {
-	ctx, db := testCtx(t), tempDB(t)
-	mustDo(t, db.CreateSession(ctx, newSession("live")))
-	mustDo(t, db.CreateSession(ctx, newSession("done")))
-	mustDo(t, db.FinishSession(ctx, "done", store.SessionPassed, "", []byte(`{"first":true}`), time.Now()))
-	mustDo(t, db.PutAuditImage(ctx, "live", 1, []byte("jpeg")))
+func (b Backend) testSessionSentinelErrors(t *testing.T) {
+	ctx, db := Ctx(t), b.fresh(t)
+	Must(t, db.CreateSession(ctx, NewSession("live")))
+	Must(t, db.CreateSession(ctx, NewSession("done")))
+	Must(t, db.FinishSession(ctx, "done", store.SessionPassed, "", []byte(`{"first":true}`), time.Now()))
+	Must(t, db.PutAuditImage(ctx, "live", 1, []byte("jpeg")))
 
-	dup := newSession("live")
+	dup := NewSession("live")
 	dup.ClientID = "other"
 	getSession := func(id string) error {
 		_, err := db.Session(ctx, id)
@@ -163,12 +112,12 @@ func TestSessionSentinelErrors(t *testing.T) {
 
 	// The failed calls changed nothing.
 	live, err := db.Session(ctx, "live")
-	mustDo(t, err)
-	if d := sameSession(live, newSession("live")); d != "" {
+	Must(t, err)
+	if d := sameSession(live, NewSession("live")); d != "" {
 		t.Errorf("session after the duplicate create: %s", d)
 	}
 	done, err := db.Session(ctx, "done")
-	mustDo(t, err)
+	Must(t, err)
 	if done.State != store.SessionPassed || done.Reason != "" || string(done.Result) != `{"first":true}` {
 		t.Errorf("finished session changed by the later calls: %+v", done)
 	}
@@ -179,12 +128,12 @@ func TestSessionSentinelErrors(t *testing.T) {
 
 // TestSessionBadArguments checks the calls that a caller's bug makes: they
 // fail, with no sentinel to mistake for an outcome, and change nothing.
-func TestSessionBadArguments(t *testing.T) {
-	ctx, db := testCtx(t), tempDB(t)
-	mustDo(t, db.CreateSession(ctx, newSession("s1")))
+func (b Backend) testSessionBadArguments(t *testing.T) {
+	ctx, db := Ctx(t), b.fresh(t)
+	Must(t, db.CreateSession(ctx, NewSession("s1")))
 	sentinels := []error{store.ErrSessionNotFound, store.ErrSessionExists, store.ErrSessionFinished, store.ErrAuditImageNotFound}
 
-	finishedAtBirth := newSession("s2")
+	finishedAtBirth := NewSession("s2")
 	finishedAtBirth.State = store.SessionPassed
 	for _, c := range []struct {
 		name string
@@ -212,35 +161,35 @@ func TestSessionBadArguments(t *testing.T) {
 		t.Errorf("session created in a final state was stored: err = %v", err)
 	}
 	s1, err := db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if s1.State != store.SessionCreated || !s1.FinishedAt.IsZero() {
 		t.Errorf("session after the refused finishes: %+v", s1)
 	}
 	images, err := db.AuditImages(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if len(images) != 0 {
 		t.Errorf("refused images were stored: %v", images)
 	}
 }
 
-func TestSessionStates(t *testing.T) {
-	ctx, db := testCtx(t), tempDB(t)
+func (b Backend) testSessionStates(t *testing.T) {
+	ctx, db := Ctx(t), b.fresh(t)
 	state := func(id string) string {
 		t.Helper()
 		s, err := db.Session(ctx, id)
-		mustDo(t, err)
+		Must(t, err)
 		return s.State
 	}
 
 	// created -> in_progress (twice: a no-op) -> passed.
-	mustDo(t, db.CreateSession(ctx, newSession("s1")))
-	mustDo(t, db.StartSession(ctx, "s1"))
-	mustDo(t, db.StartSession(ctx, "s1"))
+	Must(t, db.CreateSession(ctx, NewSession("s1")))
+	Must(t, db.StartSession(ctx, "s1"))
+	Must(t, db.StartSession(ctx, "s1"))
 	if got := state("s1"); got != store.SessionInProgress {
 		t.Fatalf("after StartSession, state = %s", got)
 	}
 	at := time.Now()
-	mustDo(t, db.FinishSession(ctx, "s1", store.SessionPassed, "", []byte(`{"first":true}`), at))
+	Must(t, db.FinishSession(ctx, "s1", store.SessionPassed, "", []byte(`{"first":true}`), at))
 
 	// The first finish wins: a second one fails and keeps nothing of its own.
 	err := db.FinishSession(ctx, "s1", store.SessionCancelled, "client left", []byte(`{"second":true}`), at.Add(time.Hour))
@@ -251,7 +200,7 @@ func TestSessionStates(t *testing.T) {
 		t.Errorf("starting a finished session: err = %v, want ErrSessionFinished", err)
 	}
 	s1, err := db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if s1.State != store.SessionPassed || s1.Reason != "" || string(s1.Result) != `{"first":true}` ||
 		!s1.FinishedAt.Equal(at.Truncate(time.Millisecond)) {
 		t.Errorf("after the refused calls, session = %+v, want the first finish", s1)
@@ -262,11 +211,11 @@ func TestSessionStates(t *testing.T) {
 	for _, final := range []string{store.SessionPassed, store.SessionFailed, store.SessionExpired, store.SessionCancelled} {
 		for _, start := range []bool{false, true} {
 			id := fmt.Sprintf("%s-%t", final, start)
-			mustDo(t, db.CreateSession(ctx, newSession(id)))
+			Must(t, db.CreateSession(ctx, NewSession(id)))
 			if start {
-				mustDo(t, db.StartSession(ctx, id))
+				Must(t, db.StartSession(ctx, id))
 			}
-			mustDo(t, db.FinishSession(ctx, id, final, "because", nil, at))
+			Must(t, db.FinishSession(ctx, id, final, "because", nil, at))
 			if got := state(id); got != final {
 				t.Errorf("%s: state = %s, want %s", id, got, final)
 			}
@@ -280,21 +229,21 @@ func TestSessionStates(t *testing.T) {
 	}
 }
 
-func TestAbandonSessions(t *testing.T) {
-	ctx, db := testCtx(t), tempDB(t)
+func (b Backend) testAbandonSessions(t *testing.T) {
+	ctx, db := Ctx(t), b.fresh(t)
 	earlier := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, id := range []string{"created", "started", "passed", "expired"} {
-		mustDo(t, db.CreateSession(ctx, newSession(id)))
+		Must(t, db.CreateSession(ctx, NewSession(id)))
 	}
-	mustDo(t, db.StartSession(ctx, "started"))
-	mustDo(t, db.FinishSession(ctx, "passed", store.SessionPassed, "", []byte(`{"ok":true}`), earlier))
-	mustDo(t, db.FinishSession(ctx, "expired", store.SessionExpired, "too slow", nil, earlier))
+	Must(t, db.StartSession(ctx, "started"))
+	Must(t, db.FinishSession(ctx, "passed", store.SessionPassed, "", []byte(`{"ok":true}`), earlier))
+	Must(t, db.FinishSession(ctx, "expired", store.SessionExpired, "too slow", nil, earlier))
 
 	restart := time.Date(2024, 3, 1, 8, 0, 0, 5_000_000, time.UTC)
 	// The result is built from the stored request: here the request itself.
 	echo := func(request []byte) []byte { return append([]byte(`{"cut":`), append(request, '}')...) }
-	n, err := db.AbandonSessions(ctx, "server restarted", restart, echo)
-	mustDo(t, err)
+	n, err := db.AbandonSessions(ctx, store.Orphans{}, "server restarted", restart, echo)
+	Must(t, err)
 	if n != 2 {
 		t.Errorf("AbandonSessions = %d, want 2", n)
 	}
@@ -302,21 +251,21 @@ func TestAbandonSessions(t *testing.T) {
 		state, reason, result string
 		at                    time.Time
 	}{
-		"created": {store.SessionCancelled, "server restarted", `{"cut":` + string(newSession("created").Request) + `}`, restart},
-		"started": {store.SessionCancelled, "server restarted", `{"cut":` + string(newSession("started").Request) + `}`, restart},
+		"created": {store.SessionCancelled, "server restarted", `{"cut":` + string(NewSession("created").Request) + `}`, restart},
+		"started": {store.SessionCancelled, "server restarted", `{"cut":` + string(NewSession("started").Request) + `}`, restart},
 		"passed":  {store.SessionPassed, "", `{"ok":true}`, earlier},
 		"expired": {store.SessionExpired, "too slow", "", earlier},
 	} {
 		s, err := db.Session(ctx, id)
-		mustDo(t, err)
+		Must(t, err)
 		if s.State != want.state || s.Reason != want.reason || string(s.Result) != want.result || !s.FinishedAt.Equal(want.at) {
 			t.Errorf("%s: state %s, reason %q, result %q, finished %v; want %s, %q, %q, %v",
 				id, s.State, s.Reason, s.Result, s.FinishedAt, want.state, want.reason, want.result, want.at)
 		}
 	}
 
-	n, err = db.AbandonSessions(ctx, "again", time.Now(), echo)
-	mustDo(t, err)
+	n, err = db.AbandonSessions(ctx, store.Orphans{}, "again", time.Now(), echo)
+	Must(t, err)
 	if n != 0 {
 		t.Errorf("second AbandonSessions = %d, want 0", n)
 	}
@@ -325,33 +274,33 @@ func TestAbandonSessions(t *testing.T) {
 	}
 }
 
-func TestAuditImages(t *testing.T) {
-	ctx, db := testCtx(t), tempDB(t)
-	mustDo(t, db.CreateSession(ctx, newSession("s1")))
-	mustDo(t, db.CreateSession(ctx, newSession("s2")))
+func (b Backend) testAuditImages(t *testing.T) {
+	ctx, db := Ctx(t), b.fresh(t)
+	Must(t, db.CreateSession(ctx, NewSession("s1")))
+	Must(t, db.CreateSession(ctx, NewSession("s2")))
 
 	images, err := db.AuditImages(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if len(images) != 0 {
 		t.Fatalf("new session lists images %v", images)
 	}
 	jpeg := func(s string) []byte { return []byte("\xff\xd8" + s + "\x00\xff\xd9") }
-	mustDo(t, db.PutAuditImage(ctx, "s1", 3, jpeg("three")))
-	mustDo(t, db.PutAuditImage(ctx, "s1", 1, jpeg("one")))
-	mustDo(t, db.PutAuditImage(ctx, "s1", 3, jpeg("three, retaken")))
-	mustDo(t, db.PutAuditImage(ctx, "s2", 2, jpeg("other session")))
+	Must(t, db.PutAuditImage(ctx, "s1", 3, jpeg("three")))
+	Must(t, db.PutAuditImage(ctx, "s1", 1, jpeg("one")))
+	Must(t, db.PutAuditImage(ctx, "s1", 3, jpeg("three, retaken")))
+	Must(t, db.PutAuditImage(ctx, "s2", 2, jpeg("other session")))
 	// Images may be stored once the session has ended.
-	mustDo(t, db.FinishSession(ctx, "s1", store.SessionPassed, "", nil, time.Now()))
-	mustDo(t, db.PutAuditImage(ctx, "s1", 10, jpeg("ten")))
+	Must(t, db.FinishSession(ctx, "s1", store.SessionPassed, "", nil, time.Now()))
+	Must(t, db.PutAuditImage(ctx, "s1", 10, jpeg("ten")))
 
 	images, err = db.AuditImages(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if want := []int{1, 3, 10}; !slices.Equal(images, want) {
 		t.Fatalf("images = %v, want %v", images, want)
 	}
 	for image, want := range map[int][]byte{1: jpeg("one"), 3: jpeg("three, retaken"), 10: jpeg("ten")} {
 		got, err := db.AuditImage(ctx, "s1", image)
-		mustDo(t, err)
+		Must(t, err)
 		if !slices.Equal(got, want) {
 			t.Errorf("image %d = %q, want %q", image, got, want)
 		}
@@ -361,12 +310,12 @@ func TestAuditImages(t *testing.T) {
 	}
 
 	n, err := db.DeleteAuditImages(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if n != 3 {
 		t.Errorf("DeleteAuditImages = %d, want 3", n)
 	}
 	images, err = db.AuditImages(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if len(images) != 0 {
 		t.Errorf("after DeleteAuditImages, images = %v", images)
 	}
@@ -374,7 +323,7 @@ func TestAuditImages(t *testing.T) {
 		t.Errorf("deleted image: err = %v, want ErrAuditImageNotFound", err)
 	}
 	n, err = db.DeleteAuditImages(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if n != 0 {
 		t.Errorf("second DeleteAuditImages = %d, want 0", n)
 	}
@@ -383,105 +332,58 @@ func TestAuditImages(t *testing.T) {
 		t.Errorf("session after DeleteAuditImages: %v", err)
 	}
 	got, err := db.AuditImage(ctx, "s2", 2)
-	mustDo(t, err)
+	Must(t, err)
 	if !slices.Equal(got, jpeg("other session")) {
 		t.Errorf("s2's image = %q", got)
 	}
 }
 
-func TestSessionsReopen(t *testing.T) {
-	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "gallery.db")
-	db, err := sqlite.Open(path)
-	mustDo(t, err)
-	want := newSession("s1")
-	mustDo(t, db.CreateSession(ctx, want))
-	mustDo(t, db.StartSession(ctx, "s1"))
-	mustDo(t, db.CreateSession(ctx, newSession("s2")))
+func (b Backend) testSessionsReopen(t *testing.T) {
+	ctx := Ctx(t)
+	addr := b.NewDatabase(t)
+	db, err := b.Open(addr)
+	Must(t, err)
+	want := NewSession("s1")
+	Must(t, db.CreateSession(ctx, want))
+	Must(t, db.StartSession(ctx, "s1"))
+	Must(t, db.CreateSession(ctx, NewSession("s2")))
 	at := time.Now()
-	mustDo(t, db.FinishSession(ctx, "s2", store.SessionPassed, "", []byte(`{"ok":true}`), at))
-	mustDo(t, db.PutAuditImage(ctx, "s2", 1, []byte("jpeg")))
-	mustDo(t, db.Close())
-	if got := versions(migrations(t, path)); !slices.Equal(got, []string{"1", "2"}) {
-		t.Errorf("schema versions = %v, want [1 2]", got)
-	}
+	Must(t, db.FinishSession(ctx, "s2", store.SessionPassed, "", []byte(`{"ok":true}`), at))
+	Must(t, db.PutAuditImage(ctx, "s2", 1, []byte("jpeg")))
+	Must(t, db.Close())
 
 	// What a restart does: abandon what the previous process left running.
-	db = open(t, path)
-	n, err := db.AbandonSessions(ctx, "restart", at, func([]byte) []byte { return []byte(`{}`) })
-	mustDo(t, err)
+	db = b.open(t, addr)
+	n, err := db.AbandonSessions(ctx, store.Orphans{}, "restart", at, func([]byte) []byte { return []byte(`{}`) })
+	Must(t, err)
 	if n != 1 {
 		t.Errorf("AbandonSessions after reopening = %d, want 1", n)
 	}
 	got, err := db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	want.State, want.Reason, want.Result, want.FinishedAt = store.SessionCancelled, "restart", []byte(`{}`), at
 	if d := sameSession(got, want); d != "" {
 		t.Errorf("s1 after reopening: %s", d)
 	}
 	s2, err := db.Session(ctx, "s2")
-	mustDo(t, err)
+	Must(t, err)
 	if s2.State != store.SessionPassed || string(s2.Result) != `{"ok":true}` {
 		t.Errorf("s2 after reopening = %+v", s2)
 	}
 	image, err := db.AuditImage(ctx, "s2", 1)
-	mustDo(t, err)
+	Must(t, err)
 	if string(image) != "jpeg" {
 		t.Errorf("audit image after reopening = %q", image)
 	}
 }
 
-// TestMigrateFromVersion1 opens a database that a binary knowing only the
-// first migration wrote: the sessions tables are added and the galleries kept.
-func TestMigrateFromVersion1(t *testing.T) {
-	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "gallery.db")
-	v1, err := os.ReadFile(filepath.Join("migrations", "0001_init.sql"))
-	mustDo(t, err)
-	raw(t, path, func(db *sql.DB) {
-		for _, stmt := range []string{
-			`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
-			string(v1),
-			`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 12345)`,
-			`INSERT INTO galleries (client_id, gallery_id, created_at) VALUES ('acme', 'staff', 0)`,
-		} {
-			_, err := db.Exec(stmt)
-			mustDo(t, err)
-		}
-	})
-
-	db := open(t, path)
-	gs, err := db.Galleries(ctx, "acme")
-	mustDo(t, err)
-	if got, want := galleryIDs(gs), []string{"staff:0"}; !slices.Equal(got, want) {
-		t.Errorf("galleries after migrating = %v, want %v", got, want)
-	}
-	mustDo(t, db.CreateSession(ctx, newSession("s1")))
-	mustDo(t, db.PutAuditImage(ctx, "s1", 1, []byte("jpeg")))
-	mustDo(t, db.Close())
-
-	rows := migrations(t, path)
-	if len(rows) != 2 || rows[0] != "1@12345" || !strings.HasPrefix(rows[1], "2@") {
-		t.Errorf("schema_migrations = %v, want version 1 as it was and version 2 added", rows)
-	}
-}
-
-// versions strips the applied_at of rows from migrations.
-func versions(rows []string) []string {
-	vs := make([]string, len(rows))
-	for i, r := range rows {
-		vs[i], _, _ = strings.Cut(r, "@")
-	}
-	return vs
-}
-
 // TestConcurrentFinish races finishes of one session: exactly one wins, and
 // the session holds the winner's outcome.
-func TestConcurrentFinish(t *testing.T) {
+func (b Backend) testConcurrentFinish(t *testing.T) {
 	const workers = 8
-	ctx, db := testCtx(t), tempDB(t)
-	mustDo(t, db.CreateSession(ctx, newSession("s1")))
-	mustDo(t, db.StartSession(ctx, "s1"))
+	ctx, db := Ctx(t), b.fresh(t)
+	Must(t, db.CreateSession(ctx, NewSession("s1")))
+	Must(t, db.StartSession(ctx, "s1"))
 
 	states := []string{store.SessionPassed, store.SessionFailed, store.SessionExpired, store.SessionCancelled}
 	var wg sync.WaitGroup
@@ -512,42 +414,9 @@ func TestConcurrentFinish(t *testing.T) {
 		t.Fatal("no worker finished the session")
 	}
 	s, err := db.Session(ctx, "s1")
-	mustDo(t, err)
+	Must(t, err)
 	if s.State != states[winner%len(states)] || s.Reason != fmt.Sprint("worker ", winner) ||
 		string(s.Result) != fmt.Sprintf(`{"worker":%d}`, winner) {
 		t.Errorf("session = %+v, want worker %d's outcome", s, winner)
 	}
-}
-
-// TestStorageFull: past WithMaxBytes writes fail with store.ErrStorageFull,
-// as on a full disk; Ping says so (the node is not ready), reads and deletes
-// still work, and deleting frees room for writes again.
-func TestStorageFull(t *testing.T) {
-	ctx := testCtx(t)
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "full.db"), sqlite.WithMaxBytes(1<<20))
-	mustDo(t, err)
-	t.Cleanup(func() { db.Close() })
-	mustDo(t, db.CreateSession(ctx, newSession("s1")))
-	jpeg := make([]byte, 32<<10)
-	n := 0
-	for ; n < 100; n++ {
-		err = db.PutAuditImage(ctx, "s1", n+1, jpeg)
-		if err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, store.ErrStorageFull) || n == 0 {
-		t.Fatalf("after %d images of 32 kB into 1 MB: %v, want ErrStorageFull", n, err)
-	}
-	if err := db.Ping(ctx); !errors.Is(err, store.ErrStorageFull) {
-		t.Errorf("Ping on a full store: %v", err)
-	}
-	if imgs, err := db.AuditImages(ctx, "s1"); err != nil || len(imgs) != n {
-		t.Errorf("reading a full store: %v %v", imgs, err)
-	}
-	if _, err := db.DeleteAuditImages(ctx, "s1"); err != nil {
-		t.Errorf("deleting in a full store: %v", err)
-	}
-	mustDo(t, db.Ping(ctx))
-	mustDo(t, db.PutAuditImage(ctx, "s1", 1, jpeg))
 }
