@@ -32,7 +32,7 @@ func (db *DB) EnrollFace(ctx context.Context, f store.Face) error {
 			INSERT INTO faces (client_id, gallery_id, user_id, user_name, embedding, photo, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`,
-			f.ClientID, f.GalleryID, f.UserID, f.UserName, encodeEmbedding(f.Embedding), photo, created.UnixMilli())
+			f.ClientID, f.GalleryID, f.UserID, f.UserName, store.EncodeEmbedding(f.Embedding), photo, created.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (db *DB) Face(ctx context.Context, clientID, galleryID, userID string) (sto
 			return err
 		}
 		f.CreatedAt = fromMillis(created)
-		f.Embedding, err = decodeEmbedding(embedding)
+		f.Embedding, err = store.DecodeEmbedding(embedding)
 		return err
 	})
 	if err != nil {
