@@ -7,6 +7,7 @@
 #
 #   scripts/install-deps.sh build   gcc, libc headers, npm, libvpx-dev (building and running)
 #   scripts/install-deps.sh test    the same plus chromium (the browser tests)
+#                                   and postgresql (the PostgreSQL store tests)
 set -euo pipefail
 
 missing=()
@@ -21,6 +22,8 @@ need npm command -v npm
 need libvpx-dev test -e /usr/include/vpx/vp8dx.h
 need ca-certificates test -d /etc/ssl/certs
 [ "${1:-build}" = test ] && need chromium command -v chromium
+# The PostgreSQL store's tests start a throwaway server (internal/testkit/pgtest).
+[ "${1:-build}" = test ] && need postgresql sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
