@@ -39,6 +39,7 @@ type Config struct {
 	Demo      bool             `yaml:"demo"`
 	Auth      Auth             `yaml:"auth"`
 	Store     Store            `yaml:"store"`
+	Node      Node             `yaml:"node"`
 	Models    Models           `yaml:"models"`
 	Inference inference.Config `yaml:"inference"`
 	// Lockout refuses checks for a user_id after repeated failures.
@@ -82,8 +83,21 @@ type Sessions struct {
 	MaxFramePixels int `yaml:"max_frame_pixels"`
 	// PublicURL is the server's address as devices reach it (for example
 	// https://liveness.example.com behind a proxy); ws_url is built from it.
-	// Empty: from the creating request's Host.
+	// Empty: from the creating request's Host. With several nodes, each
+	// node's own URL: a session's stream must reach the node that owns it.
 	PublicURL string `yaml:"public_url"`
+	// Lease is how long a node's claim on its unfinished sessions lasts
+	// unless renewed (every lease/3). Once it has passed, any node on the
+	// store ends the session as "node lost": a dead node's sessions end
+	// within about 4/3 of a lease.
+	Lease time.Duration `yaml:"lease"`
+}
+
+// Node names this server among several on one store.
+type Node struct {
+	// ID is the node's name in the store and in errors. Default: the
+	// host name. Two live nodes must never share one.
+	ID string `yaml:"id"`
 }
 
 // Auth lists who may call the API.
@@ -96,7 +110,9 @@ type Auth struct {
 	// TokenTTL is the lifetime of issued tokens.
 	TokenTTL time.Duration `yaml:"token_ttl"`
 	// SigningKeyFile holds the HMAC key that signs issued tokens; it is
-	// created (0600) when missing. Default: <data_dir>/oauth-signing.key.
+	// created (0600) when missing. Default: <data_dir>/oauth-signing.key
+	// on SQLite; on PostgreSQL the key lives in the database, so that a
+	// token one node issued is valid on every node.
 	SigningKeyFile string `yaml:"signing_key_file"`
 }
 
@@ -113,14 +129,19 @@ type Client struct {
 	SecretHash string `yaml:"secret_hash"`
 }
 
-// Store chooses where galleries live.
+// Store chooses where galleries and sessions live.
 type Store struct {
+	// Driver is sqlite (one file, one machine; the default) or postgres
+	// (one database that several nodes share).
+	Driver string `yaml:"driver"`
+	// DSN is the PostgreSQL connection string (postgres://user:pass@host/db).
+	DSN string `yaml:"dsn"`
 	// Path of the SQLite database. Default: <data_dir>/livenessd.db.
 	Path string `yaml:"path"`
 	// KeepPhotos stores enrolment photos beside the embeddings. Off by
 	// default: an embedding is all verification needs, and less is kept.
 	KeepPhotos bool `yaml:"keep_photos"`
-	// MaxBytes caps the database file (0: the disk's size). Past it writes
+	// MaxBytes caps the SQLite file (0: the disk's size). Past it writes
 	// answer 507 as on a full disk, and reads and deletes go on.
 	MaxBytes int64 `yaml:"max_bytes"`
 }
@@ -154,7 +175,9 @@ func Default() Config {
 			ClientBurst:       100,
 		},
 		Sessions: Sessions{TTL: 3 * time.Minute, MaxLive: 256, MaxLivePerClient: 64, MaxFrameBytes: 2 << 20,
-			MaxFramePixels: 2_500_000},
+			MaxFramePixels: 2_500_000, Lease: 15 * time.Second},
+		Store:     Store{Driver: "sqlite"},
+		Node:      Node{ID: hostname()},
 		Auth:      Auth{TokenTTL: time.Hour},
 		Inference: defaultInference(),
 		Lockout:   lockout.DefaultConfig(),
@@ -194,6 +217,21 @@ func decodeStrict(r io.Reader, c *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	return dec.Decode(c)
+}
+
+// hostname is the default node id.
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "livenessd"
+	}
+	return h
+}
+
+// SigningKeyInStore reports whether the OAuth signing key comes from the
+// store rather than a file: on PostgreSQL, unless a file is named.
+func (c Config) SigningKeyInStore() bool {
+	return c.Store.Driver == "postgres" && c.Auth.SigningKeyFile == ""
 }
 
 // StorePath is the database file, defaulted into the data dir.
@@ -291,6 +329,21 @@ func (c Config) Validate() error {
 	}
 	if u := c.Sessions.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		errs = append(errs, fmt.Errorf("sessions.public_url %q: want an http:// or https:// URL", u))
+	}
+	switch {
+	case c.Store.Driver == "sqlite":
+	case c.Store.Driver == "postgres" && c.Store.DSN == "":
+		errs = append(errs, errors.New("store.dsn is empty: the postgres driver needs one (LIVENESS_STORE_DSN)"))
+	case c.Store.Driver == "postgres" && c.Store.MaxBytes != 0:
+		errs = append(errs, errors.New("store.max_bytes applies to sqlite only: size a PostgreSQL database in PostgreSQL"))
+	case c.Store.Driver != "postgres":
+		errs = append(errs, fmt.Errorf("store.driver %q: want sqlite or postgres", c.Store.Driver))
+	}
+	if c.Node.ID == "" || len(c.Node.ID) > 128 {
+		errs = append(errs, fmt.Errorf("node.id %q: want 1..128 characters", c.Node.ID))
+	}
+	if c.Sessions.Lease < 3*time.Second || c.Sessions.Lease > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("sessions.lease %v: want 3s..5m", c.Sessions.Lease))
 	}
 	errs = append(errs, c.Auth.validate())
 	if lo := c.Lockout; lo.MaxFailures < 0 || lo.MaxFailures > 1000 || (lo.MaxFailures > 0 && (lo.Window <= 0 || lo.Duration <= 0)) {

@@ -67,6 +67,10 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, session.ErrFinished):
 		return http.StatusGone
+	case errors.Is(err, session.ErrElsewhere):
+		// 421 Misdirected Request: this node cannot serve the stream; the
+		// message names the one that can.
+		return http.StatusMisdirectedRequest
 	case errors.Is(err, inference.ErrBusy), errors.Is(err, inference.ErrClosed),
 		errors.Is(err, session.ErrTooMany), errors.Is(err, session.ErrClosed), errors.Is(err, rtc.ErrClosed):
 		return http.StatusServiceUnavailable

@@ -82,7 +82,8 @@ func New(cfg config.Config, engine Analyzer, st store.Store, au *auth.Authority,
 	s.rates = newClientRates(cfg.Limits.ClientRate, cfg.Limits.ClientBurst)
 	frames := inference.DecodeLimits{MaxPixels: cfg.Sessions.MaxFramePixels, MinSide: s.decode.MinSide}
 	s.sessions, err = session.NewManager(session.Config{TTL: cfg.Sessions.TTL, MaxLive: cfg.Sessions.MaxLive,
-		MaxLivePerClient: cfg.Sessions.MaxLivePerClient, Decode: frames},
+		MaxLivePerClient: cfg.Sessions.MaxLivePerClient, Decode: frames,
+		Node: cfg.Node.ID, NodeURL: cfg.Sessions.PublicURL, Lease: cfg.Sessions.Lease},
 		engine, s.judge, st, log, session.WithAnalysisObserver(s.metrics.observeAnalysis),
 		session.WithOutcomeObserver(s.sessionOutcome))
 	if err != nil {

@@ -39,7 +39,26 @@ var (
 	// share of live sessions, so that it cannot lock the others out.
 	ErrClientLimit = errors.New("this client has too many live sessions")
 	ErrClosed      = errors.New("the session engine is shutting down")
+	// ErrElsewhere is wrapped by an *ElsewhereError: the session is live on
+	// another node, and its stream must go there.
+	ErrElsewhere = errors.New("the session is owned by another node")
 )
+
+// ElsewhereError names the node that owns a session this node was asked to
+// stream.
+type ElsewhereError struct {
+	Node string
+	URL  string // the owner's public URL; "" if it has none configured
+}
+
+func (e *ElsewhereError) Error() string {
+	if e.URL == "" {
+		return fmt.Sprintf("%v: node %q; stream to the ws_url or webrtc_url the session was created with", ErrElsewhere, e.Node)
+	}
+	return fmt.Sprintf("%v: node %q at %s; stream to the ws_url or webrtc_url the session was created with", ErrElsewhere, e.Node, e.URL)
+}
+
+func (e *ElsewhereError) Unwrap() error { return ErrElsewhere }
 
 // Analyzer is what sessions need of the inference engine.
 type Analyzer interface {
@@ -53,6 +72,13 @@ type Config struct {
 	// MaxLivePerClient bounds one client's share of MaxLive.
 	MaxLivePerClient int
 	Decode           inference.DecodeLimits // what a frame may be, as for batch images
+	// Node is this node's id in the store, NodeURL its public URL (may be
+	// ""). Lease is how long its claim on a session lasts unless renewed;
+	// it is renewed every Lease/3, and every Lease/3 the sessions whose
+	// lease has passed, of any node, are ended as lost.
+	Node    string
+	NodeURL string
+	Lease   time.Duration
 }
 
 // Option adjusts a Manager.
@@ -88,11 +114,15 @@ type Manager struct {
 	live map[string]*Session
 }
 
-// NewManager starts the engine. Sessions a previous process left unfinished
-// are marked cancelled: their frames and state died with it.
+// NewManager starts the engine and its lease keeper. Sessions this node's
+// previous process left unfinished are marked cancelled: their frames and
+// state died with it.
 func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sessions, log *slog.Logger, opts ...Option) (*Manager, error) {
+	if cfg.Lease <= 0 {
+		return nil, errors.New("session: Config.Lease must be > 0")
+	}
 	const cut = "the server restarted before the session finished"
-	n, err := st.AbandonSessions(context.Background(), store.Orphans{}, cut, time.Now(), func(request []byte) []byte {
+	n, err := st.AbandonSessions(context.Background(), store.Orphans{Node: cfg.Node}, cut, time.Now(), func(request []byte) []byte {
 		return abandonedResult(request, cut)
 	})
 	if err != nil {
@@ -109,7 +139,41 @@ func NewManager(cfg Config, engine Analyzer, judge liveness.Judge, st store.Sess
 	for _, o := range opts {
 		o(m)
 	}
+	m.wg.Go(m.keepLeases)
 	return m, nil
+}
+
+// lostReason is the stored reason of a session whose node stopped renewing
+// its lease.
+const lostReason = "node lost"
+
+// keepLeases renews this node's leases and ends the sessions of nodes that
+// stopped renewing theirs, every Lease/3, until Close.
+func (m *Manager) keepLeases() {
+	tick := time.NewTicker(m.cfg.Lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(m.ctx, m.cfg.Lease/3)
+		now := time.Now()
+		if _, err := m.store.RenewLeases(ctx, m.cfg.Node, now.Add(m.cfg.Lease)); err != nil {
+			m.log.Error("renewing session leases failed: other nodes will end this node's sessions once they lapse", "err", err)
+		}
+		n, err := m.store.AbandonSessions(ctx, store.Orphans{LeaseEndedBy: now}, lostReason, now, func(request []byte) []byte {
+			return abandonedResult(request, lostReason)
+		})
+		cancel()
+		switch {
+		case err != nil && m.ctx.Err() == nil:
+			m.log.Error("ending the sessions of lost nodes failed", "err", err)
+		case n > 0:
+			m.log.Warn("sessions ended: their node stopped renewing its lease", "count", n)
+		}
+	}
 }
 
 // abandonedResult is the stored result of a session a crash or restart cut
@@ -182,7 +246,8 @@ func (m *Manager) Create(ctx context.Context, clientID string, spec Spec, enroll
 		return Created{}, err
 	}
 	err = m.store.CreateSession(ctx, store.Session{ID: id, ClientID: clientID, TrxID: spec.TrxID, TokenHash: hash[:],
-		State: store.SessionCreated, Request: reqJSON, CreatedAt: now, ExpiresAt: s.expiresAt})
+		State: store.SessionCreated, Request: reqJSON, CreatedAt: now, ExpiresAt: s.expiresAt,
+		Node: m.cfg.Node, NodeURL: m.cfg.NodeURL, LeaseUntil: now.Add(m.cfg.Lease)})
 	if err != nil {
 		return Created{}, err
 	}
@@ -255,6 +320,8 @@ func (m *Manager) Attach(ctx context.Context, id, token string) (*Conn, error) {
 			return nil, err
 		case subtle.ConstantTimeCompare(stored.TokenHash, hash[:]) != 1:
 			return nil, ErrBadToken
+		case !store.Final(stored.State) && stored.Node != m.cfg.Node:
+			return nil, &ElsewhereError{Node: stored.Node, URL: stored.NodeURL}
 		}
 		return nil, fmt.Errorf("%w: it is %s", ErrFinished, stored.State)
 	}

@@ -10,7 +10,15 @@ import (
 	"testing"
 
 	"github.com/livenessd/livenessd/internal/testkit"
+	"github.com/livenessd/livenessd/internal/testkit/pgtest"
 )
+
+// TestMain stops the PostgreSQL server the two-node test starts.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
 
 // cliEnv points the CLI at the repository's verified model cache and the
 // shared mirror, whatever the test's working directory.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/livenessd/livenessd/internal/cli"
 	"github.com/livenessd/livenessd/models"
 	"github.com/livenessd/livenessd/server"
+	"github.com/livenessd/livenessd/store"
+	"github.com/livenessd/livenessd/store/postgres"
 	"github.com/livenessd/livenessd/store/sqlite"
 )
 
@@ -71,6 +74,12 @@ func serveFlags(fs *flag.FlagSet, overrides *[]func(*config.Config)) *string {
 		func(c *config.Config, v string) { c.WebRTC.PublicIPs = strings.Split(v, ",") })
 	boolean("webrtc-allow-loopback", "gather loopback ICE candidates (a browser on this machine; tests)",
 		func(c *config.Config, on bool) { c.WebRTC.AllowLoopback = on })
+	text("store-driver", "sqlite (one machine) or postgres (several nodes on one database) (env LIVENESS_STORE_DRIVER)",
+		func(c *config.Config, v string) { c.Store.Driver = v })
+	text("store-dsn", "PostgreSQL connection string, postgres://user:pass@host:5432/db (env LIVENESS_STORE_DSN)",
+		func(c *config.Config, v string) { c.Store.DSN = v })
+	text("node-id", "this node's name among several on one store (env LIVENESS_NODE_ID, default the host name)",
+		func(c *config.Config, v string) { c.Node.ID = v })
 	text("log-level", "debug, info, warn or error (env LIVENESS_LOG_LEVEL)", func(c *config.Config, v string) { c.LogLevel = v })
 	text("log-format", "json or text (env LIVENESS_LOG_FORMAT)", func(c *config.Config, v string) { c.LogFormat = v })
 	text("ort-lib", "ONNX Runtime library to load instead of the fetched one (env LIVENESS_ORT_LIB)",
@@ -130,12 +139,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serve opens everything the server needs, serves until ctx ends, and closes
 // it all in reverse order.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	st, err := sqlite.Open(cfg.StorePath(), sqlite.WithMaxBytes(cfg.Store.MaxBytes))
+	st, err := openStore(ctx, cfg.Store, cfg.StorePath())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	key, err := auth.LoadOrCreateKey(cfg.SigningKeyPath())
+	key, err := signingKey(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
@@ -178,6 +187,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	// The one line a script (or a test) waits for to know the port.
 	fmt.Fprintf(stdout, "livenessd listening on http://%s\n", ln.Addr())
 	return srv.Serve(ctx, ln)
+}
+
+// openStore opens the configured store.
+func openStore(ctx context.Context, c config.Store, sqlitePath string) (store.Store, error) {
+	if c.Driver == "postgres" {
+		return postgres.Open(ctx, c.DSN)
+	}
+	return sqlite.Open(sqlitePath, sqlite.WithMaxBytes(c.MaxBytes))
+}
+
+// signingKey is the OAuth signing key: the store's, shared by every node,
+// on PostgreSQL, or the key file's.
+func signingKey(ctx context.Context, cfg config.Config, st store.Store) ([]byte, error) {
+	if !cfg.SigningKeyInStore() {
+		return auth.LoadOrCreateKey(cfg.SigningKeyPath())
+	}
+	fresh := make([]byte, 32)
+	rand.Read(fresh) // never fails (crypto/rand panics rather than return an error)
+	return st.SigningKey(ctx, fresh)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

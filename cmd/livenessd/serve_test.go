@@ -46,6 +46,35 @@ func (p serverProcess) post(t *testing.T, token, path string, body map[string]an
 	return out
 }
 
+// backendSecret is the secret of the OAuth client "backend".
+const backendSecret = "backend-secret-0123456789"
+
+// hashSecret is `livenessd hash-secret` of secret, checked to be bcrypt.
+func hashSecret(t *testing.T, secret string) string {
+	t.Helper()
+	cmd := exec.Command(testkit.LivenessdBinary(t), "hash-secret")
+	cmd.Stdin = strings.NewReader(secret + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hash-secret: %v", err)
+	}
+	hash := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(hash, "$2a$") {
+		t.Fatalf("hash-secret printed %q, want a bcrypt hash", hash)
+	}
+	return hash
+}
+
+// photo is a sample photo, base64-encoded for a request.
+func photo(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(sample(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(data)
+}
+
 // oauthToken exchanges the client credentials for a token.
 func (p serverProcess) oauthToken(t *testing.T, secret string) string {
 	t.Helper()
@@ -71,35 +100,18 @@ func (p serverProcess) oauthToken(t *testing.T, secret string) string {
 func TestServeRestart(t *testing.T) {
 	cliEnv(t)
 	dataDir := t.TempDir()
-	photo := func(name string) string {
-		data, err := os.ReadFile(sample(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return base64.StdEncoding.EncodeToString(data)
-	}
-	const secret = "backend-secret-0123456789"
-	hashCmd := exec.Command(testkit.LivenessdBinary(t), "hash-secret")
-	hashCmd.Stdin = strings.NewReader(secret + "\n")
-	out, err := hashCmd.Output()
-	if err != nil {
-		t.Fatalf("hash-secret: %v", err)
-	}
-	hash := strings.TrimSpace(string(out))
-	if !strings.HasPrefix(hash, "$2a$") {
-		t.Fatalf("hash-secret printed %q, want a bcrypt hash", hash)
-	}
+	hash := hashSecret(t, backendSecret)
 
 	first := startServe(t, dataDir, hash)
-	token := first.oauthToken(t, secret)
+	token := first.oauthToken(t, backendSecret)
 	first.post(t, token, "/face-api/facegallery/create-facegallery", map[string]any{"trx_id": "r1", "facegallery_id": "kyc"})
 	first.post(t, token, "/face-api/facegallery/enroll-face", map[string]any{"trx_id": "r2", "facegallery_id": "kyc",
-		"user_id": "obama", "image": photo("fr_obama_obama.jpg")})
+		"user_id": "obama", "image": photo(t, "fr_obama_obama.jpg")})
 	first.Stop(t)
 
 	second := startServe(t, dataDir, hash)
 	verdict := second.post(t, token, "/face-api/facegallery/verify-face", map[string]any{"trx_id": "r3", "facegallery_id": "kyc",
-		"user_id": "obama", "image": photo("fr_obama_obama2.jpg")})
+		"user_id": "obama", "image": photo(t, "fr_obama_obama2.jpg")})
 	if verdict["verified"] != true {
 		t.Errorf("after restart: %v", verdict)
 	}
