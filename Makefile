@@ -81,11 +81,12 @@ fuzz: ## run every fuzz target for FUZZ_TIME each (default 60s)
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZ_TIME) ./$$pkg/ 2>&1 | grep -v "^fuzz: elapsed"; \
 	done
 
-bench: models ## fetch, then benchmark inference, REST, overload, VP8 decoding, WebRTC streams and concurrent sessions
+bench: models ## fetch, then benchmark inference, REST, overload, VP8 decoding, the stores, WebRTC streams and concurrent sessions
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./inference/
 	$(GO) test -run '^$$' -bench REST -benchtime 30x ./server/
 	$(GO) test -run '^$$' -bench Overload -benchtime 1x ./server/
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./internal/vpx/
+	$(GO) test -run '^$$' -bench EnrollFace -benchtime 300x ./store/sqlite/ ./store/postgres/
 	scripts/bench-webrtc.sh bin
 	scripts/bench-sessions.sh bin
 

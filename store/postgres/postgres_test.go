@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // backend runs the store contract on databases of a throwaway server.
 var backend = storetest.Backend{
-	NewDatabase: func(t *testing.T) string { return pgtest.NewDatabase(t) },
+	NewDatabase: pgtest.NewDatabase,
 	Open:        func(dsn string) (store.Store, error) { return postgres.Open(context.Background(), dsn) },
 	Schema: func(t *testing.T, dsn string) []string {
 		ctx := storetest.Ctx(t)
@@ -49,3 +49,6 @@ func TestContract(t *testing.T) { storetest.Run(t, backend) }
 // TestHelperProcess is the second process of the contract's multi-process
 // tests; it skips unless one of them started it.
 func TestHelperProcess(t *testing.T) { storetest.HelperProcess(t, backend) }
+
+// BenchmarkEnrollFace: make bench prints it beside SQLite's.
+func BenchmarkEnrollFace(b *testing.B) { storetest.BenchmarkEnroll(b, backend) }
