@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +113,25 @@ func TestTwoNodesOnOnePostgres(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&refusal)
 	if msg := fmt.Sprint(refusal["status_message"]); !strings.Contains(msg, `"node-a"`) || !strings.Contains(msg, a.URL) {
 		t.Errorf("refusal does not name the owner: %v", refusal)
+	}
+
+	// The testclient streams a session to A (it creates it and follows its
+	// ws_url); B reads the result.
+	clip := filepath.Join(testkit.Shared(t, "testdata/video"), "live_mouth_open_640x480_15fps.mjpeg")
+	run := exec.Command(testkit.Binary(t, "github.com/livenessd/livenessd/testclient"), "ws", "--server", a.URL,
+		"--token", token, "--source", clip, "--fps", "15", "--loop", "--params", "front", "--step-timeout", "20s")
+	var stderr strings.Builder
+	run.Stderr = &stderr
+	if err := run.Run(); err != nil {
+		t.Fatalf("testclient ws against node A: %v\n%s", err, stderr.String())
+	}
+	streamed := regexp.MustCompile(`session (ses_[0-9a-f]+) in`).FindStringSubmatch(stderr.String())
+	if streamed == nil {
+		t.Fatalf("testclient named no session:\n%s", stderr.String())
+	}
+	if code, got := b.get(t, token, "/liveness-api/sessions/"+streamed[1]); code != 200 ||
+		got["state"] != "passed" || got["liveness"] != "passed" {
+		t.Errorf("B reading the session streamed to A: %d %v", code, got)
 	}
 
 	// A dies; B ends its session as lost within the lease and a sweep.

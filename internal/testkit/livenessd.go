@@ -18,29 +18,39 @@ import (
 const LivenessdToken = "testkit-token-0123456789"
 
 var (
-	buildOnce sync.Once
-	serverBin string
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[string]string{} // package path -> binary
 )
 
 // LivenessdBinary builds cmd/livenessd once per test run and returns its path.
 func LivenessdBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "livenessd-bin")
-		if err != nil {
-			buildErr = err
-			return
+	return Binary(t, "github.com/livenessd/livenessd/cmd/livenessd")
+}
+
+// Binary builds the main package pkg once per test run and returns the
+// binary's path; a failed build fails every test that asks for it.
+func Binary(t *testing.T, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := built[pkg]; ok {
+		if bin == "" {
+			t.Fatalf("building %s failed earlier in this run", pkg)
 		}
-		serverBin = filepath.Join(dir, "livenessd")
-		if out, err := exec.Command("go", "build", "-o", serverBin, "github.com/livenessd/livenessd/cmd/livenessd").CombinedOutput(); err != nil {
-			buildErr = &buildError{err, out}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building livenessd: %v", buildErr)
+		return bin
 	}
-	return serverBin
+	built[pkg] = ""
+	dir, err := os.MkdirTemp("", "livenessd-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v", pkg, &buildError{err, out})
+	}
+	built[pkg] = bin
+	return bin
 }
 
 // Server is a `livenessd serve` process on a loopback port.
